@@ -1,0 +1,28 @@
+"""C1/C2: the course's wine experiment; writes metrics, coefficients and report values."""
+
+from pathlib import Path
+
+from regularization_report.data import read_raw
+from regularization_report.io import write_csv, write_json
+from regularization_report.linear import wine_course, wine_course_values
+from regularization_report.logs import setup_logging
+
+log = setup_logging(snakemake.log[0])
+p = snakemake.params
+X, y = read_raw(Path(snakemake.input.data).parent)
+metrics, coefficients = wine_course(
+    X,
+    y,
+    alpha=p.alpha,
+    short_max_iter=p.short_max_iter,
+    test_size=p.test_size,
+    random_state=p.random_state,
+    feature_scalings=p.feature_scalings,
+)
+write_csv(metrics, snakemake.output.metrics)
+write_csv(coefficients, snakemake.output.coefficients)
+write_json(
+    wine_course_values(metrics, coefficients, short_max_iter=p.short_max_iter),
+    snakemake.output.values,
+)
+log.info("\n" + metrics.to_string(index=False))

@@ -1,0 +1,67 @@
+# Helpers shared by every rule file: config validation, target registries,
+# the Quarto check. Rule files hold rules; this file holds no rule.
+
+import shutil
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Rule files register what they produce; `rule all` and the report rules
+# (report.smk, included last) read these lists, so adding an experiment never
+# means editing another stage's file.
+FIGURES = []  # figure ids, each written by its rule as report/figures/<id>.{png,svg,pdf,json}
+VALUE_FILES = []  # results/values/<part>.json, merged into results/report_values.json
+TABLE_FILES = []  # tables the report reads directly
+RESULT_FILES = []  # other results that `rule all` should build
+
+
+def register_figures(*ids):
+    FIGURES.extend(ids)
+
+
+def figure_outputs(fig_id):
+    """The four files every figure rule writes (see regularization_report.plotting)."""
+    return multiext(f"report/figures/{fig_id}", ".png", ".svg", ".pdf", ".json")
+
+
+def figure_files(fig_id):
+    return [f"report/figures/{fig_id}{ext}" for ext in (".png", ".svg", ".pdf")]
+
+
+def script_path(name):
+    """Path of a script, relative to this rule file, for figure provenance."""
+    return f"scripts/{name}"
+
+
+# --- Quarto ------------------------------------------------------------------
+QUARTO = shutil.which("quarto")
+QUARTO_INSTALL_HINT = (
+    "install the Quarto CLI (https://quarto.org/docs/get-started/, "
+    "or `conda install -c conda-forge quarto`, or `pip install quarto-cli`) "
+    "and rerun `snakemake --cores 4`"
+)
+QUARTO_SKIPPED_MESSAGE = (
+    "Quarto CLI not found on PATH: rendering report/_output/index.html and index.pdf "
+    f"is skipped, every other result is built; to render, {QUARTO_INSTALL_HINT}."
+)
+if QUARTO is None and config["quarto"]["require"]:
+    raise WorkflowError(
+        f"quarto.require is true but the Quarto CLI is not on PATH; {QUARTO_INSTALL_HINT}, "
+        "or set quarto.require: false to build everything but the rendered report."
+    )
+RENDER_REPORT = QUARTO is not None
+
+
+def all_targets(wildcards):
+    targets = [*RESULT_FILES, *TABLE_FILES, "results/report_values.json"]
+    targets += ["report/figures/index.csv"]
+    for fig_id in FIGURES:
+        targets += figure_files(fig_id)
+    if RENDER_REPORT:
+        targets += ["report/_output/index.html", "report/_output/index.pdf"]
+    return targets

@@ -1,0 +1,42 @@
+# Data layer: bundled datasets exported with checksums, downloaded datasets
+# fetched with pinned hashes, both split into fixed, seeded partitions.
+
+BUNDLED_DATASETS = config["data"]["bundled"]
+DOWNLOADED_DATASETS = config["data"]["download"]
+
+
+rule export_bundled_dataset:
+    output:
+        data="data/raw/{dataset}/data.csv",
+        manifest="data/raw/{dataset}/manifest.json",
+    wildcard_constraints:
+        dataset="iris|wine|diabetes|breast_cancer|digits",
+    log:
+        "logs/data/export_{dataset}.log",
+    resources:
+        mem_mb=512,
+        runtime=5,
+    script:
+        "../../scripts/export_bundled_dataset.py"
+
+
+rule split_bundled_dataset:
+    input:
+        data="data/raw/{dataset}/data.csv",
+        manifest="data/raw/{dataset}/manifest.json",
+    output:
+        "data/processed/{dataset}.npz",
+    wildcard_constraints:
+        dataset="iris|wine|diabetes|breast_cancer|digits",
+    params:
+        split=config["data"]["split"],
+    log:
+        "logs/data/split_{dataset}.log",
+    resources:
+        mem_mb=512,
+        runtime=5,
+    script:
+        "../../scripts/split_bundled_dataset.py"
+
+
+RESULT_FILES.extend(f"data/processed/{name}.npz" for name in BUNDLED_DATASETS)
