@@ -77,7 +77,9 @@ def load_bundled_frame(name: str) -> pd.DataFrame:
     try:
         spec = BUNDLED[name]
     except KeyError:
-        raise ValueError(f"unknown bundled dataset {name!r}; choose from {sorted(BUNDLED)}") from None
+        raise ValueError(
+            f"unknown bundled dataset {name!r}; choose from {sorted(BUNDLED)}"
+        ) from None
     bunch = getattr(skdatasets, spec.loader)(as_frame=True)
     frame = bunch.frame.copy()
     if "target" not in frame.columns:  # pragma: no cover - every loader above sets it

@@ -301,7 +301,12 @@ def download_file(
                 log.warning(f"{url}: HTTP {exc.code} {exc.reason} (attempt {attempt}/{retries})")
                 if exc.code < 500 and exc.code not in _TRANSIENT_HTTP:
                     break
-            except (_TruncatedError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            except (
+                _TruncatedError,
+                urllib.error.URLError,
+                http.client.HTTPException,
+                OSError,
+            ) as exc:
                 reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
                 message = f"{type(exc).__name__}: {reason}"
                 failures.append(Attempt(url, attempt, message))

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 
-def setup_logging(log_path: str | os.PathLike[str] | None, level: int = logging.INFO) -> logging.Logger:
+def setup_logging(
+    log_path: str | os.PathLike[str] | None, level: int = logging.INFO
+) -> logging.Logger:
     """Send log records to the rule's ``log:`` file and to stderr; return the root logger.
 
     Uncaught exceptions are logged too, so a failing job's log says why.

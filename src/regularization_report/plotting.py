@@ -19,10 +19,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from .io import atomic_path, write_json  # noqa: E402
+from .io import atomic_path, write_json
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 
@@ -65,9 +65,13 @@ _METADATA = {
 
 def figure_stem(outputs: Sequence[str | os.PathLike[str]]) -> Path:
     """The common stem ``report/figures/<fig-id>`` of a rule's figure outputs."""
-    stems = {Path(p).with_suffix("") for p in outputs if Path(p).suffix in {*FIGURE_FORMATS, ".json"}}
+    stems = {
+        Path(p).with_suffix("") for p in outputs if Path(p).suffix in {*FIGURE_FORMATS, ".json"}
+    }
     if len(stems) != 1:
-        raise ValueError(f"expected outputs of exactly one figure, got stems {sorted(map(str, stems))}")
+        raise ValueError(
+            f"expected outputs of exactly one figure, got stems {sorted(map(str, stems))}"
+        )
     return stems.pop()
 
 
