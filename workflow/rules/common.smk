@@ -1,6 +1,7 @@
-# Helpers shared by every rule file: config validation, target registries,
-# the Quarto check. Rule files hold rules; this file holds no rule.
+# Helpers shared by every stage (config validation, target registries,
+# the Quarto check, the software environment. Only helpers live here.
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,10 +12,25 @@ min_version("9.0")
 
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Rule files register what they produce; `rule all` and the report rules
+# Every job runs in one software environment (conda-forge pins of the same
+# versions as pyproject.toml). With `--sdm conda` Snakemake builds it; without,
+# jobs use the active environment.
+CONDA_ENV = "../../environment.yml"  # relative to the rule files in workflow/rules/
+
+# Scripts import the project package from src/, so a job needs only the
+# third-party packages of CONDA_ENV, whether or not `pip install -e .` ran.
+SRC_DIR = str(Path(workflow.basedir) / "src")
+_pythonpath = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+if SRC_DIR not in _pythonpath:
+    # Set (not read) for the job processes this run starts.
+    os.environ.update(PYTHONPATH=os.pathsep.join([SRC_DIR, *_pythonpath]))
+
+# Each stage's rule file registers what it produces; `rule all` and the report rules
 # (report.smk, included last) read these lists, so adding an experiment never
 # means editing another stage's file.
-FIGURES = []  # figure ids, each written by its rule as report/figures/<id>.{png,svg,pdf,json}
+FIGURES = (
+    []
+)  # figure ids, each written by its rule as report/figures/<id>.{png,svg,pdf,json}
 VALUE_FILES = []  # results/values/<part>.json, merged into results/report_values.json
 TABLE_FILES = []  # tables the report reads directly
 RESULT_FILES = []  # other results that `rule all` should build

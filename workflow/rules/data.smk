@@ -9,10 +9,12 @@ rule export_bundled_dataset:
     output:
         data="data/raw/{dataset}/data.csv",
         manifest="data/raw/{dataset}/manifest.json",
-    wildcard_constraints:
-        dataset="iris|wine|diabetes|breast_cancer|digits",
     log:
         "logs/data/export_{dataset}.log",
+    wildcard_constraints:
+        dataset="iris|wine|diabetes|breast_cancer|digits",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=512,
         runtime=5,
@@ -26,15 +28,17 @@ rule split_bundled_dataset:
         manifest="data/raw/{dataset}/manifest.json",
     output:
         "data/processed/{dataset}.npz",
-    wildcard_constraints:
-        dataset="iris|wine|diabetes|breast_cancer|digits",
-    params:
-        split=config["data"]["split"],
     log:
         "logs/data/split_{dataset}.log",
+    wildcard_constraints:
+        dataset="iris|wine|diabetes|breast_cancer|digits",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=512,
         runtime=5,
+    params:
+        split=config["data"]["split"],
     script:
         "../../scripts/split_bundled_dataset.py"
 

@@ -10,15 +10,17 @@ rule wine_course:
         metrics="results/linear/wine_course/metrics.csv",
         coefficients="results/linear/wine_course/coefficients.csv",
         values="results/values/wine_course.json",
-    params:
-        **config["linear"]["wine_course"],
     log:
         "logs/linear/wine_course.log",
     benchmark:
         "benchmarks/linear/wine_course.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=512,
         runtime=5,
+    params:
+        **config["linear"]["wine_course"],
     script:
         "../../scripts/wine_course.py"
 
@@ -28,6 +30,13 @@ rule plot_wine_coefficients:
         coefficients="results/linear/wine_course/coefficients.csv",
     output:
         figure_outputs("fig-wine-coefficients"),
+    log:
+        "logs/figures/fig-wine-coefficients.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=512,
+        runtime=5,
     params:
         caption=(
             "Coefficients of LinearRegression, Lasso and Ridge "
@@ -35,11 +44,6 @@ rule plot_wine_coefficients:
             "on the raw wine features; open circles are exact zeros."
         ),
         script=script_path("plot_wine_coefficients.py"),
-    log:
-        "logs/figures/fig-wine-coefficients.log",
-    resources:
-        mem_mb=512,
-        runtime=5,
     script:
         "../../scripts/plot_wine_coefficients.py"
 

@@ -15,6 +15,8 @@ rule merge_report_values:
         "results/report_values.json",
     log:
         "logs/report/merge_report_values.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=256,
         runtime=2,
@@ -29,6 +31,8 @@ rule figure_index:
         "report/figures/index.csv",
     log:
         "logs/report/figure_index.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=256,
         runtime=2,
@@ -51,6 +55,8 @@ rule render_report:
         "logs/report/render_report.log",
     benchmark:
         "benchmarks/report/render_report.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2048,
         runtime=20,
