@@ -1,11 +1,7 @@
-"""Penalized linear models with scikit-learn: the course reproductions and helpers.
+"""Penalized linear models with scikit-learn: the course's wine reproduction (C1/C2).
 
-Objectives (scikit-learn's conventions, which matter when comparing numbers):
-
-* Lasso:      (1 / (2 n)) ||y - Xw||^2 + alpha ||w||_1
-* Ridge:      ||y - Xw||^2 + alpha ||w||^2          (no 1/n factor)
-* ElasticNet: (1 / (2 n)) ||y - Xw||^2 + alpha l1_ratio ||w||_1
-              + (alpha (1 - l1_ratio) / 2) ||w||^2
+The objectives and their conventions (Lasso's 1/(2n), Ridge's none) are
+documented in :mod:`regularization_report.penalties`.
 """
 
 from __future__ import annotations
@@ -23,12 +19,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .penalties import count_nonzero
+
 log = logging.getLogger(__name__)
 
 FEATURE_SCALINGS = ("raw", "standardized")
-# Coefficients at or below this magnitude count as zero in n_nonzero. Lasso's
-# coordinate descent gives exact zeros; the tolerance only guards float noise.
-ZERO_TOL = 1e-12
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -38,10 +33,6 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
         "mse": float(mse),
         "rmse": float(np.sqrt(mse)),
     }
-
-
-def count_nonzero(coef: np.ndarray, tol: float = ZERO_TOL) -> int:
-    return int(np.sum(np.abs(coef) > tol))
 
 
 def make_model(name: str, alpha: float | None, max_iter: int | None, features: str) -> Pipeline:
@@ -145,3 +136,67 @@ def wine_course_values(
             }
         values[str(features)] = entry
     return values
+
+
+def wine_feature_scales(
+    X: pd.DataFrame,
+    y: pd.Series,
+    coefficients: pd.DataFrame,
+    *,
+    test_size: float,
+    random_state: int,
+) -> pd.DataFrame:
+    """Why a feature's raw coefficient says little about its weight in the fit (C2).
+
+    One row per feature: its standard deviation on the training split (as
+    StandardScaler computes it), the converged raw and standardized
+    coefficients of LinearRegression and Lasso, and the raw Lasso
+    *contribution* |coef| x sd, the change in prediction for a one-sd change
+    of the feature. For LinearRegression, raw coef x sd equals the
+    standardized coefficient exactly; Lasso's penalty, which is charged on the
+    raw coefficient, breaks that equality.
+    """
+    X_train, _, _, _ = train_test_split(
+        X, y.astype(float), test_size=test_size, random_state=random_state
+    )
+    sd = X_train.std(ddof=0)
+    converged = coefficients[coefficients["max_iter"].isna() | (coefficients["max_iter"] > 100)]
+
+    def coef(model: str, features: str) -> pd.Series:
+        rows = converged[(converged["model"] == model) & (converged["features"] == features)]
+        return rows.set_index("feature")["coef"].reindex(sd.index)
+
+    table = pd.DataFrame(
+        {
+            "feature": sd.index,
+            "sd": sd.to_numpy(),
+            "ols_coef_raw": coef("linear_regression", "raw").to_numpy(),
+            "lasso_coef_raw": coef("lasso", "raw").to_numpy(),
+            "lasso_coef_standardized": coef("lasso", "standardized").to_numpy(),
+        }
+    )
+    table["lasso_contribution_raw"] = table["lasso_coef_raw"].abs() * table["sd"]
+    return table.sort_values("sd", ascending=False, ignore_index=True)
+
+
+def wine_scale_values(scales: pd.DataFrame) -> dict:
+    """Numbers the C2 prose quotes about feature scales and which features Lasso keeps."""
+    largest, second = scales.iloc[0], scales.iloc[1]
+    contribution_rank = scales["lasso_contribution_raw"].rank(ascending=False, method="min")
+    kept_raw = scales.loc[scales["lasso_coef_raw"].abs() > 0, "feature"]
+    kept_std = scales.loc[scales["lasso_coef_standardized"].abs() > 0, "feature"]
+    return {
+        "largest_sd_feature": str(largest["feature"]),
+        "largest_sd": float(largest["sd"]),
+        "second_sd_feature": str(second["feature"]),
+        "second_sd": float(second["sd"]),
+        "smallest_sd_feature": str(scales.iloc[-1]["feature"]),
+        "smallest_sd": float(scales.iloc[-1]["sd"]),
+        "largest_lasso_coef_raw": float(largest["lasso_coef_raw"]),
+        "largest_lasso_contribution_raw": float(largest["lasso_contribution_raw"]),
+        "largest_contribution_rank": int(contribution_rank.iloc[0]),
+        "lasso_kept_raw": sorted(map(str, kept_raw)),
+        "lasso_kept_standardized": sorted(map(str, kept_std)),
+        "lasso_kept_raw_only": sorted(set(map(str, kept_raw)) - set(map(str, kept_std))),
+        "lasso_kept_standardized_only": sorted(set(map(str, kept_std)) - set(map(str, kept_raw))),
+    }

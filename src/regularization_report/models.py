@@ -81,7 +81,7 @@ class MLP(nn.Module):
         if config.layers == "scratch":
             from .layers import BatchNorm1d, Dropout
         else:
-            BatchNorm1d, Dropout = nn.BatchNorm1d, nn.Dropout  # noqa: N806
+            BatchNorm1d, Dropout = nn.BatchNorm1d, nn.Dropout
         self.linears = nn.ModuleList()
         self.norms = nn.ModuleList()
         self.activations = nn.ModuleList()

@@ -40,9 +40,32 @@ def register_figures(*ids):
     FIGURES.extend(ids)
 
 
+# Headline figures also go into Snakemake's own report (`snakemake --report
+# report.zip`): a figure is one when workflow/report/<category>/<fig-id>.rst
+# holds its caption; the folder names the category ("linear-models" becomes
+# "Linear models"). Adding a caption file is all it takes: no rule changes.
+REPORT_CAPTIONS = {
+    path.stem: path
+    for path in sorted(Path(workflow.basedir, "workflow", "report").glob("*/fig-*.rst"))
+}
+
+
 def figure_outputs(fig_id):
-    """The four files every figure rule writes (see regularization_report.plotting)."""
-    return multiext(f"report/figures/{fig_id}", ".png", ".svg", ".pdf", ".json")
+    """The four files every figure rule writes (see regularization_report.plotting).
+
+    The PNG is flagged with report() when the figure has a caption file.
+    """
+    stem = f"report/figures/{fig_id}"
+    png = f"{stem}.png"
+    caption = REPORT_CAPTIONS.get(fig_id)
+    if caption is not None:
+        png = report(
+            png,
+            # Relative to the rule files in workflow/rules/, where this is called.
+            caption=f"../report/{caption.parent.name}/{caption.name}",
+            category=caption.parent.name.replace("-", " ").capitalize(),
+        )
+    return [png, f"{stem}.svg", f"{stem}.pdf", f"{stem}.json"]
 
 
 def figure_files(fig_id):

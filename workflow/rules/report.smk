@@ -8,6 +8,126 @@ REPORT_SOURCES = sorted(
 )
 
 
+# Snakemake's own report (`snakemake --report report.zip`): this page opens it;
+# figures with a caption file in workflow/report/<category>/ are its results.
+report: "../report/workflow.rst"
+
+
+def rule_stages():
+    """Stage of every rule, for the colours of the rule graph."""
+    stages = {}
+    for rule in workflow.rules:
+        outputs = [str(path) for path in rule.output]
+        if any(path.startswith("report/figures/fig-") for path in outputs):
+            stages[rule.name] = "figure"
+        else:
+            stage = Path(rule.snakefile).stem
+            stages[rule.name] = stage if stage in {"data", "report"} else "experiment"
+    return stages
+
+
+WORKFLOW_SOURCES = [
+    "Snakefile",
+    *sorted(str(p) for p in Path("workflow/rules").glob("*.smk")),
+]
+
+
+rule rule_graph:
+    """Figure fig-rule-graph: the rules of this workflow, from `snakemake --rulegraph`."""
+    input:
+        WORKFLOW_SOURCES,
+    output:
+        figure_outputs("fig-rule-graph"),
+    log:
+        "logs/figures/fig-rule-graph.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    params:
+        config=config,
+        snakefile=workflow.main_snakefile,
+        # The rendered report is a target too, so the graph shows render_report
+        # whether or not Quarto is installed here; `all` only collects, so it is hidden.
+        targets=["all", "report/_output/index.html"],
+        hidden_rules=["all"],
+        stages=lambda wildcards: rule_stages(),
+        caption=(
+            "The workflow's rules, drawn from `snakemake --rulegraph`: data flows from "
+            "left to right, each box is a rule, colours mark the stage."
+        ),
+        script=script_path("plot_rule_graph.py"),
+    script:
+        "../../scripts/plot_rule_graph.py"
+
+
+rule readme_rule_graph:
+    """The README's copy of the rule graph; refresh it with
+    `snakemake --cores 1 --forcerun rule_graph docs/rule-graph.svg` (default profile).
+    """
+    input:
+        "report/figures/fig-rule-graph.svg",
+    output:
+        "docs/rule-graph.svg",
+    log:
+        "logs/report/readme_rule_graph.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=256,
+        runtime=2,
+    script:
+        "../../scripts/copy_file.py"
+
+
+rule environment_table:
+    """The software versions this run used (report appendix), read at run time."""
+    input:
+        pyproject="pyproject.toml",
+        # Rebuilt whenever a result changes, so it describes the run behind the report.
+        results=VALUE_FILES,
+    output:
+        "results/tables/environment.csv",
+    log:
+        "logs/report/environment_table.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=512,
+        runtime=2,
+    params:
+        extras=["report"],
+    script:
+        "../../scripts/environment_table.py"
+
+
+rule data_sources_table:
+    """Every data file with its source, licence and SHA-256 (report appendix)."""
+    input:
+        manifests=[
+            f"data/raw/{name}/manifest.json"
+            for name in [*config["data"]["bundled"], *config["data"]["download"]]
+        ],
+    output:
+        "results/tables/data_sources.csv",
+    log:
+        "logs/report/data_sources_table.log",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=256,
+        runtime=2,
+    script:
+        "../../scripts/data_sources_table.py"
+
+
+register_figures("fig-rule-graph")
+TABLE_FILES.extend(
+    ["results/tables/environment.csv", "results/tables/data_sources.csv"]
+)
+
+
 rule merge_report_values:
     input:
         VALUE_FILES,

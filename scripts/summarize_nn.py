@@ -1,0 +1,18 @@
+"""Collect every neural-network run: summary.csv, curves.csv, steps.csv, analyses.csv."""
+
+from regularization_report.io import write_csv
+from regularization_report.logs import setup_logging
+from regularization_report.nn_summary import (
+    analyses_frame,
+    curves_frame,
+    steps_frame,
+    summary_frame,
+)
+
+log = setup_logging(snakemake.log[0])
+summary = summary_frame(snakemake.input.runs)
+write_csv(summary, snakemake.output.summary)
+write_csv(curves_frame(snakemake.input.histories), snakemake.output.curves)
+write_csv(steps_frame(snakemake.input.steps), snakemake.output.steps)
+write_csv(analyses_frame(snakemake.input.runs), snakemake.output.analyses)
+log.info(f"{len(summary)} runs, {int(summary['diverged'].sum())} diverged")

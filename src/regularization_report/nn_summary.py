@@ -1,0 +1,445 @@
+"""Aggregate the neural-network runs: summary.csv, curves, steps, analyses, E5 table, values.
+
+Everything here reads the files the training jobs wrote (``run.json``,
+``history.csv``, ``steps.csv``) and never imports torch, so the aggregation
+and plotting jobs start fast. Intervals are two-sided 95% Student-t intervals
+of the mean over seeds (none when there is a single seed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .io import read_json
+
+RUN_KEYS = ["dataset", "experiment", "variant", "seed"]
+VARIANT_KEYS = ["dataset", "experiment", "variant"]
+METRICS = ["train_loss", "val_loss", "train_acc", "val_acc", "train_loss_batch"]
+CURVE_METRICS = [*METRICS, "weight_norm", "grad_norm_mean", "grad_norm_max"]
+CONFIG_COLUMNS = {
+    "model_config": ["hidden", "activation", "dropout", "batch_norm"],
+    "train_config": [
+        "optimizer",
+        "lr",
+        "momentum",
+        "weight_decay",
+        "l1",
+        "l2",
+        "clip_grad_norm",
+        "patience",
+        "batch_size",
+        "epochs",
+    ],
+}
+
+
+def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
+    """Mean and Student-t interval of the finite values; ``n`` counts them."""
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    n = len(x)
+    if n == 0:
+        return {"mean": math.nan, "low": math.nan, "high": math.nan, "n": 0}
+    mean = float(x.mean())
+    if n < 2:
+        return {"mean": mean, "low": math.nan, "high": math.nan, "n": 1}
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+
+
+def _run_path_keys(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """(dataset, experiment, variant, seed) from ``results/nn/<d>/<e>/<v>/seed<k>/<file>``."""
+    parts = Path(path).parts
+    dataset, experiment, variant, seed_dir = parts[-5:-1]
+    return {
+        "dataset": dataset,
+        "experiment": experiment,
+        "variant": variant,
+        "seed": int(seed_dir.removeprefix("seed")),
+    }
+
+
+def summary_frame(run_files: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
+    """results/nn/summary.csv: one row per run, final and best metrics and the settings."""
+    rows = []
+    for path in run_files:
+        run = read_json(path)
+        row = {k: run[k] for k in RUN_KEYS}
+        row.update(
+            {
+                k: run[k]
+                for k in (
+                    "status",
+                    "diverged",
+                    "diverged_epoch",
+                    "epochs_run",
+                    "final_epoch",
+                    "best_epoch",
+                )
+            }
+        )
+        for prefix in ("final", "best"):
+            for metric in METRICS:
+                row[f"{prefix}_{metric}"] = run[f"{prefix}_{metric}"]
+            row[f"{prefix}_gap"] = run[f"{prefix}_gap"]
+        row["final_gap_batch"] = _difference(run["final_val_loss"], run["final_train_loss_batch"])
+        row["max_val_acc"] = run["max_val_acc"]
+        row["test_loss"] = run["test_loss"]
+        row["test_acc"] = run["test_acc"]
+        for section, keys in CONFIG_COLUMNS.items():
+            for key in keys:
+                value = run[section][key]
+                row[key] = "-".join(map(str, value)) if isinstance(value, list) else value
+        row["n_parameters"] = run["n_parameters"]
+        row["n_train"] = run["n_train"]
+        row["threads"] = run["threads"]
+        row["device"] = run["device"]
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(RUN_KEYS, kind="stable").reset_index(drop=True)
+
+
+def _difference(a: float | None, b: float | None) -> float:
+    if a is None or b is None:
+        return math.nan
+    return a - b
+
+
+def curves_frame(history_files: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
+    """Mean and interval over seeds of each history metric, per variant and epoch (long)."""
+    frames = []
+    for path in history_files:
+        history = pd.read_csv(path)
+        keys = _run_path_keys(path)
+        for key, value in keys.items():
+            history[key] = value
+        frames.append(history)
+    if not frames:
+        return pd.DataFrame(columns=[*VARIANT_KEYS, "epoch", "metric", "mean", "low", "high", "n"])
+    histories = pd.concat(frames, ignore_index=True)
+    rows = []
+    for (dataset, experiment, variant, epoch), group in histories.groupby(
+        [*VARIANT_KEYS, "epoch"], sort=True
+    ):
+        for metric in CURVE_METRICS:
+            if metric in group:
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "experiment": experiment,
+                        "variant": variant,
+                        "epoch": int(epoch),
+                        "metric": metric,
+                        **mean_ci(group[metric].tolist()),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def steps_frame(step_files: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
+    """Every logged step of every run, with its run's keys first."""
+    frames = []
+    for path in step_files:
+        steps = pd.read_csv(path)
+        if steps.empty:
+            continue
+        keys = _run_path_keys(path)
+        steps.insert(0, "seed", keys["seed"])
+        steps.insert(0, "variant", keys["variant"])
+        steps.insert(0, "experiment", keys["experiment"])
+        steps.insert(0, "dataset", keys["dataset"])
+        frames.append(steps)
+    if not frames:
+        return pd.DataFrame(columns=[*RUN_KEYS, "step", "epoch"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def analyses_frame(run_files: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
+    """The runs' analyses in long form: analysis, quantity, x (T, layer, batch size), value."""
+    rows: list[dict[str, Any]] = []
+    for path in run_files:
+        run = read_json(path)
+        keys = {k: run[k] for k in RUN_KEYS}
+
+        def add(analysis: str, quantity: str, x: float, value: Any, keys=keys) -> None:
+            rows.append(
+                {
+                    **keys,
+                    "analysis": analysis,
+                    "quantity": quantity,
+                    "x": x,
+                    "value": math.nan if value is None else value,
+                }
+            )
+
+        found = run.get("analyses", {})
+        if "mc_dropout" in found:
+            mc = found["mc_dropout"]
+            add("mc_dropout", "eval_loss", math.nan, mc["eval_loss"])
+            add("mc_dropout", "eval_acc", math.nan, mc["eval_acc"])
+            for row in mc["mc"]:
+                add("mc_dropout", "loss", row["samples"], row["loss"])
+                add("mc_dropout", "acc", row["samples"], row["acc"])
+        if "sparsity" in found:
+            for quantity, values in found["sparsity"].items():
+                for layer, value in enumerate(values, start=1):
+                    add("sparsity", quantity, layer, value)
+        if "batch_size_eval" in found:
+            bs = found["batch_size_eval"]
+            add("batch_size_eval", "eval_loss", math.nan, bs["eval_loss"])
+            add("batch_size_eval", "eval_acc", math.nan, bs["eval_acc"])
+            for row in bs["train_mode"]:
+                add("batch_size_eval", "loss", row["batch_size"], row["loss"])
+                add("batch_size_eval", "acc", row["batch_size"], row["acc"])
+    columns = [*RUN_KEYS, "analysis", "quantity", "x", "value"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values([*RUN_KEYS, "analysis", "quantity", "x"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def comparison_table(
+    summary: pd.DataFrame, rows: Sequence[Mapping[str, str]], datasets: Sequence[str]
+) -> pd.DataFrame:
+    """E5: per dataset and regularizer, validation accuracy and gap with 95% intervals."""
+    out = []
+    for dataset in datasets:
+        for row in rows:
+            runs = summary[
+                (summary["dataset"] == dataset)
+                & (summary["experiment"] == row["experiment"])
+                & (summary["variant"] == row["variant"])
+            ]
+            acc = mean_ci(runs["final_val_acc"])
+            gap = mean_ci(runs["final_gap"])
+            out.append(
+                {
+                    "dataset": dataset,
+                    "regularizer": row["label"],
+                    "experiment": row["experiment"],
+                    "variant": row["variant"],
+                    "n_seeds": len(runs),
+                    "n_diverged": int(runs["diverged"].astype(bool).sum()),
+                    "val_acc_mean": acc["mean"],
+                    "val_acc_low": acc["low"],
+                    "val_acc_high": acc["high"],
+                    "gap_mean": gap["mean"],
+                    "gap_low": gap["low"],
+                    "gap_high": gap["high"],
+                    "train_loss_mean": mean_ci(runs["final_train_loss"])["mean"],
+                    "val_loss_mean": mean_ci(runs["final_val_loss"])["mean"],
+                    "test_acc_mean": mean_ci(runs["test_acc"])["mean"],
+                    "final_epoch_mean": mean_ci(runs["final_epoch"])["mean"],
+                }
+            )
+    return pd.DataFrame(out)
+
+
+# --- values for the prose ---------------------------------------------------------------
+def _ci(values: Iterable[float]) -> dict[str, float | int | None]:
+    """mean_ci with JSON-safe values (None for missing)."""
+    return {
+        k: (None if isinstance(v, float) and math.isnan(v) else v)
+        for k, v in mean_ci(values).items()
+    }
+
+
+def _select(frame: pd.DataFrame, **equal: Any) -> pd.DataFrame:
+    mask = np.ones(len(frame), dtype=bool)
+    for key, value in equal.items():
+        mask &= (frame[key] == value).to_numpy()
+    return frame[mask]
+
+
+def first_step_reaching(steps: pd.DataFrame, column: str, threshold: float) -> int | None:
+    """First logged step at which the mean over seeds of ``column`` reaches ``threshold``."""
+    mean = steps.groupby("step")[column].mean()
+    hit = mean[mean >= threshold]
+    return int(hit.index[0]) if len(hit) else None
+
+
+def nn_values(
+    summary: pd.DataFrame,
+    analyses: pd.DataFrame,
+    steps: pd.DataFrame,
+    equivalence: pd.DataFrame,
+    comparison: pd.DataFrame,
+    *,
+    seeds: Sequence[int],
+) -> dict[str, Any]:
+    """Every neural-network number the report quotes (results/values/nn.json)."""
+    values: dict[str, Any] = {"n_seeds": len(seeds), "n_runs": len(summary)}
+    values["n_diverged"] = int(summary["diverged"].astype(bool).sum())
+
+    # E1 dropout
+    dropout = {}
+    for dataset, runs in _select(summary, experiment="dropout").groupby("dataset"):
+        per_rate = {}
+        for variant, group in runs.groupby("variant"):
+            rate = float(group["dropout"].iloc[0])
+            entry = {
+                "rate": rate,
+                "final_gap": _ci(group["final_gap"]),
+                "final_gap_batch": _ci(group["final_gap_batch"]),
+                "best_epoch": _ci(group["best_epoch"]),
+                "best_val_loss": _ci(group["best_val_loss"]),
+                "final_val_loss": _ci(group["final_val_loss"]),
+                "final_val_acc": _ci(group["final_val_acc"]),
+                "final_train_loss": _ci(group["final_train_loss"]),
+            }
+            mc = _select(analyses, dataset=dataset, experiment="dropout", variant=variant)
+            if len(mc):
+                eval_loss = _select(mc, analysis="mc_dropout", quantity="eval_loss")["value"]
+                mc_loss = _select(mc, analysis="mc_dropout", quantity="loss")
+                mc_acc = _select(mc, analysis="mc_dropout", quantity="acc")
+                eval_acc = _select(mc, analysis="mc_dropout", quantity="eval_acc")["value"]
+                t_max = mc_loss["x"].max()
+                entry["mc_samples_max"] = int(t_max) if math.isfinite(t_max) else None
+                entry["eval_loss"] = _ci(eval_loss)
+                entry["eval_acc"] = _ci(eval_acc)
+                entry["mc_loss_max"] = _ci(mc_loss[mc_loss["x"] == t_max]["value"])
+                entry["mc_acc_max"] = _ci(mc_acc[mc_acc["x"] == t_max]["value"])
+                entry["mc_loss_1"] = _ci(mc_loss[mc_loss["x"] == 1]["value"])
+                zero = _select(mc, analysis="sparsity", quantity="zero_fraction")
+                entry["zero_fraction"] = {
+                    f"layer{int(layer)}": _ci(g["value"]) for layer, g in zero.groupby("x")
+                }
+            per_rate[variant] = entry
+        dropout[dataset] = per_rate
+    values["dropout"] = dropout
+
+    # E2 batch norm: speed, unit percentiles, small batches
+    batchnorm = {}
+    bn_steps = _select(steps, experiment="batchnorm") if len(steps) else steps
+    for dataset, runs in _select(summary, experiment="batchnorm").groupby("dataset"):
+        entry: dict[str, Any] = {}
+        for variant, group in runs.groupby("variant"):
+            s = _select(bn_steps, dataset=dataset, variant=variant)
+            v: dict[str, Any] = {
+                "final_val_acc": _ci(group["final_val_acc"]),
+                "final_gap": _ci(group["final_gap"]),
+                "epochs": int(group["epochs"].iloc[0]),
+                "steps_per_epoch": None,
+            }
+            if len(s) and "val_acc" in s:
+                v["steps_to_90"] = first_step_reaching(s, "val_acc", 0.9)
+                v["steps_to_80"] = first_step_reaching(s, "val_acc", 0.8)
+                v["total_steps"] = int(s["step"].max())
+                v["steps_per_epoch"] = int(s["step"].max() // max(int(s["epoch"].max()), 1))
+                seed0 = s[s["seed"] == s["seed"].min()]
+                after = seed0[seed0["step"] > 0]
+                # How far the unit's median input wanders over training (BN paper, Fig. 1).
+                v["unit_p50_range"] = float(after["unit_p50"].max() - after["unit_p50"].min())
+                v["unit_spread_final"] = float((after["unit_p85"] - after["unit_p15"]).iloc[-1])
+                v["unit_seed"] = int(s["seed"].min())
+            entry[variant] = v
+        bs = _select(analyses, dataset=dataset, experiment="batchnorm", analysis="batch_size_eval")
+        if len(bs):
+            acc = _select(bs, quantity="acc")
+            entry["batch_size_eval"] = {
+                "eval_acc": _ci(_select(bs, quantity="eval_acc")["value"]),
+                "train_mode_acc": {str(int(b)): _ci(g["value"]) for b, g in acc.groupby("x")},
+                "smallest_batch": int(acc["x"].min()),
+            }
+        batchnorm[dataset] = entry
+    values["batchnorm"] = batchnorm
+
+    # E2 learning-rate sweep
+    sweep = {}
+    for dataset, runs in _select(summary, experiment="lr_sweep").groupby("dataset"):
+        rows = {}
+        for variant, group in runs.groupby("variant"):
+            rows[variant] = {
+                "lr": float(group["lr"].iloc[0]),
+                "batch_norm": bool(group["batch_norm"].iloc[0]),
+                "final_val_acc": _ci(group["final_val_acc"]),
+                "n_diverged": int(group["diverged"].astype(bool).sum()),
+            }
+        for bn in (False, True):
+            name = "batch_norm" if bn else "plain"
+            mine = {k: r for k, r in rows.items() if r["batch_norm"] == bn}
+            good = [r["lr"] for r in mine.values() if (r["final_val_acc"]["mean"] or 0) >= 0.9]
+            rows[f"{name}_lrs_above_90"] = sorted(good)
+        sweep[dataset] = rows
+    values["lr_sweep"] = sweep
+
+    # D norms during training
+    norms = {}
+    for dataset, runs in _select(summary, experiment="norms").groupby("dataset"):
+        entry = {}
+        for variant, group in runs.groupby("variant"):
+            diverged = group[group["diverged"].astype(bool)]
+            s = _select(steps, dataset=dataset, experiment="norms", variant=variant)
+            grad_cols = [c for c in s.columns if c.startswith("grad_norm_")]
+            finite = s[grad_cols].replace([np.inf, -np.inf], np.nan)
+            entry[variant] = {
+                "n_diverged": len(diverged),
+                "n_runs": len(group),
+                "diverged_epochs": sorted(int(e) for e in diverged["diverged_epoch"]),
+                "max_val_acc": _ci(group["max_val_acc"]),
+                "final_val_acc": _ci(group["final_val_acc"]),
+                "max_grad_norm": float(np.nanmax(finite.to_numpy())) if len(s) else None,
+                "median_grad_norm": float(np.nanmedian(finite.to_numpy())) if len(s) else None,
+            }
+        norms[dataset] = entry
+    values["norms"] = norms
+
+    # E4 penalties
+    penalties: dict[str, Any] = {}
+    # Largest difference over seeds: "equal" must hold for every seed.
+    for (dataset, a, b), group in equivalence.groupby(["dataset", "variant_a", "variant_b"]):
+        penalties.setdefault(dataset, {})[f"{a}_vs_{b}"] = {
+            "max_abs_diff": float(group["max_abs_diff"].max()),
+            "relative_diff": float(group["relative_diff"].max()),
+        }
+    for dataset, runs in _select(summary, experiment="penalties").groupby("dataset"):
+        entry = penalties.setdefault(dataset, {})
+        for variant, group in runs.groupby("variant"):
+            entry.setdefault("variants", {})[variant] = {
+                "final_val_acc": _ci(group["final_val_acc"]),
+                "final_gap": _ci(group["final_gap"]),
+            }
+    values["penalties"] = penalties
+
+    # E5 comparison
+    comp: dict[str, Any] = {}
+    for dataset, group in comparison.groupby("dataset"):
+        entry = {}
+        for row in group.itertuples(index=False):
+            entry[row.regularizer] = {
+                "val_acc": {
+                    "mean": row.val_acc_mean,
+                    "low": row.val_acc_low,
+                    "high": row.val_acc_high,
+                },
+                "gap": {"mean": row.gap_mean, "low": row.gap_low, "high": row.gap_high},
+                "n_seeds": int(row.n_seeds),
+            }
+        best = group.loc[group["val_acc_mean"].idxmax()]
+        smallest_gap = group.loc[group["gap_mean"].idxmin()]
+        entry["best_val_acc"] = str(best["regularizer"])
+        entry["smallest_gap"] = str(smallest_gap["regularizer"])
+        comp[dataset] = entry
+    values["comparison"] = _json_safe(comp)
+    return _json_safe(values)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# A real SLURM run of the test config, checked against a local run.
+#
+#   bash tests/slurm/run.sh
+#
+# What it does, in order:
+#   1. installs Debian's slurm-wlm and munge when missing (apt-get, as root);
+#   2. starts munged (as user munge), slurmctld and slurmd on 127.0.0.1 as a
+#      one-node cluster, every file of theirs in a fresh folder under /tmp
+#      (config, key, socket, state, logs); /etc/slurm/slurm.conf is a link to
+#      that config during the run (see below why), refused if it exists;
+#   3. runs the test config twice in two clean copies of the repository:
+#      locally (`--cores 2`) and with `--profile profiles/slurm` through
+#      snakemake-executor-plugin-slurm;
+#   4. checks that every job went through sbatch and that both runs wrote the
+#      same files with the same bytes (tests/slurm/compare_outputs.py);
+#   5. stops the daemons it started, by PID, whatever happened before.
+#
+# No cgroups, no systemd and no accounting database are needed: the cluster
+# uses proctrack/linuxproc and no accounting, so the plugin polls job states
+# with squeue (sacct would fail), and MinJobAge keeps finished jobs visible to
+# squeue long enough for that.
+#
+# Environment: SLURM_CI_KEEP=1 keeps the /tmp folder (daemon logs, both runs)
+# for inspection; SLURM_CI_CTLD_PORT / SLURM_CI_SLURMD_PORT choose the ports
+# (defaults 6917 and 6918, next to SLURM's own 6817/6818 so a real cluster
+# on the machine is left alone).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+START=$SECONDS
+say() { printf '[slurm-ci %3ds] %s\n' "$((SECONDS - START))" "$*"; }
+die() {
+    say "FAILED: $*"
+    exit 1
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+    die "run as root: slurmd starts jobs as their owner and munged must run as user munge"
+fi
+
+# --- Python environment: the repository's venv when there is one ------------------------
+if [[ -x "$REPO/.venv/bin/snakemake" ]]; then
+    export PATH="$REPO/.venv/bin:$PATH"
+fi
+command -v snakemake > /dev/null || die "snakemake not on PATH (install the test extra)"
+python -c "import snakemake_executor_plugin_slurm" 2> /dev/null ||
+    die "snakemake-executor-plugin-slurm is not installed (it is in the test extra)"
+
+# --- 1. Packages ------------------------------------------------------------------------
+if ! command -v slurmctld > /dev/null || ! command -v munged > /dev/null; then
+    say "installing slurm-wlm and munge with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt_install() {
+        apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends \
+            slurm-wlm munge > /dev/null
+    }
+    apt_install || { apt-get update -qq -o DPkg::Lock::Timeout=600 && apt_install; }
+fi
+
+# --- 2. A one-node cluster under /tmp ---------------------------------------------------
+WORK="$(mktemp -d /tmp/slurm-ci.XXXXXX)"
+chmod 755 "$WORK"
+PIDS=()  # daemons, in start order
+CHILD="" # the snakemake run in progress: a session of its own, so its jobs stop with it
+cleanup() {
+    local status=$?
+    if [[ -n $CHILD ]] && kill -0 "$CHILD" 2> /dev/null; then
+        say "stopping the snakemake run in progress (PID $CHILD) and its jobs"
+        scancel --partition=ci 2> /dev/null || true
+        kill -TERM -- "-$CHILD" 2> /dev/null || true
+        sleep 2
+        kill -KILL -- "-$CHILD" 2> /dev/null || true
+    fi
+    # Stop only what this script started, newest first, by PID.
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        kill "${PIDS[i]}" 2> /dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2> /dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2> /dev/null || true
+    done
+    if [[ -n ${LINKED_CONF:-} ]]; then
+        rm -f "$LINKED_CONF"
+    fi
+    if [[ $status -ne 0 ]]; then
+        for log in "$WORK"/log/*.log; do
+            [[ -f $log ]] || continue
+            echo "--- last lines of $log"
+            grep -v "^[[:space:]]*$" "$log" | tail -n 20
+        done
+    fi
+    if [[ ${SLURM_CI_KEEP:-0} == 1 ]]; then
+        say "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'say "FAILED at line $LINENO: $BASH_COMMAND"' ERR
+trap 'exit 130' INT TERM
+
+mkdir -p "$WORK"/{etc,munge,state,spool,log,run}
+
+# munged runs as user munge with its key, socket, PID and seed files in a folder
+# it owns (it refuses a key or socket folder that other users could write).
+HOST="$(hostname -s)"
+MUNGE_SOCKET="$WORK/munge/munge.socket"
+mkdir -p "$WORK/munge/key"
+mungekey --create --keyfile="$WORK/munge/key/munge.key"
+chown -R munge:munge "$WORK/munge" "$WORK/log"
+# The key only munge may read; the socket's folder everyone may enter (munged checks both).
+chmod 700 "$WORK/munge/key"
+chmod 600 "$WORK/munge/key/munge.key"
+chmod 755 "$WORK/munge"
+setpriv --reuid=munge --regid=munge --clear-groups -- \
+    munged --foreground --socket="$MUNGE_SOCKET" --key-file="$WORK/munge/key/munge.key" \
+    --pid-file="$WORK/munge/munged.pid" --seed-file="$WORK/munge/munged.seed" \
+    --log-file="$WORK/log/munged.log" > "$WORK/log/munged.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do
+    [[ -S $MUNGE_SOCKET ]] && break
+    sleep 0.1
+done
+munge --socket="$MUNGE_SOCKET" -n | unmunge --socket="$MUNGE_SOCKET" > /dev/null ||
+    die "munged does not answer on $MUNGE_SOCKET"
+chown root:root "$WORK/log"
+
+# The node line is what slurmd detects here (CPUs, sockets, memory), so the node
+# never registers as invalid; NodeName must equal `hostname -s`.
+NODE_LINE="$(slurmd -C | head -n 1)"
+[[ $NODE_LINE == "NodeName=$HOST "* ]] || die "slurmd -C printed '$NODE_LINE', expected NodeName=$HOST"
+export SLURM_CONF="$WORK/etc/slurm.conf"
+cat > "$SLURM_CONF" << EOF
+ClusterName=snakemake-ci
+SlurmctldHost=$HOST(127.0.0.1)
+SlurmctldPort=${SLURM_CI_CTLD_PORT:-6917}
+SlurmdPort=${SLURM_CI_SLURMD_PORT:-6918}
+SlurmUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$MUNGE_SOCKET
+StateSaveLocation=$WORK/state
+SlurmdSpoolDir=$WORK/spool
+SlurmctldPidFile=$WORK/run/slurmctld.pid
+SlurmdPidFile=$WORK/run/slurmd.pid
+SlurmctldLogFile=$WORK/log/slurmctld.log
+SlurmdLogFile=$WORK/log/slurmd.log
+# No cgroups and no systemd here: plain process tracking, no task containment.
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+# No accounting database: sacct cannot answer, so the plugin uses squeue, which
+# only sees a finished job for MinJobAge seconds (the plugin wants >= 3 x its
+# first status-check delay).
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MinJobAge=300
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+MpiDefault=none
+ReturnToService=2
+SlurmctldTimeout=30
+SlurmdTimeout=30
+KillWait=5
+${NODE_LINE/NodeName=$HOST /NodeName=$HOST NodeAddr=127.0.0.1 } State=UNKNOWN
+PartitionName=ci Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+EOF
+
+# Inside a job, snakemake-executor-plugin-slurm-jobstep starts the rule with a nested
+# `srun` and strips every SLURM_* variable (SLURM_CONF included) from its
+# environment, so that srun finds the config only at SLURM's default path. Link it
+# there for the run, unless a real config is in place.
+SYSTEM_CONF=/etc/slurm/slurm.conf
+if [[ -L $SYSTEM_CONF && $(readlink "$SYSTEM_CONF") == /tmp/slurm-ci.*/etc/slurm.conf ]]; then
+    rm -f "$SYSTEM_CONF" # left by an earlier run of this script that was killed
+fi
+[[ -e $SYSTEM_CONF ]] && die "$SYSTEM_CONF exists: this machine has a SLURM config; not touching it"
+mkdir -p /etc/slurm
+ln -s "$SLURM_CONF" "$SYSTEM_CONF"
+LINKED_CONF=$SYSTEM_CONF
+
+say "starting slurmctld and slurmd ($NODE_LINE)"
+slurmctld -D -i > "$WORK/log/slurmctld.out" 2>&1 &
+PIDS+=($!)
+slurmd -D > "$WORK/log/slurmd.out" 2>&1 &
+PIDS+=($!)
+state=""
+for _ in $(seq 120); do
+    state="$(sinfo --noheader --nodes="$HOST" --format=%T 2> /dev/null || true)"
+    [[ $state == idle ]] && break
+    sleep 0.5
+done
+[[ $state == idle ]] || die "node $HOST is '${state:-unreachable}', not idle, after 60 s"
+say "cluster up: $(sinfo --noheader --format='%P %D %T %c CPUs %m MB')"
+
+# --- 3. The same workflow, locally and through SLURM ------------------------------------
+copy() {
+    python - "$1" << 'EOF'
+import sys
+from pathlib import Path
+sys.path.insert(0, "tests")
+from conftest import copy_repo
+copy_repo(Path(sys.argv[1]))
+EOF
+}
+(cd "$REPO" && copy "$WORK/local" && copy "$WORK/slurm")
+
+# run_logged LOG DIR COMMAND...: run COMMAND in DIR, output to LOG. In the
+# background and in a session of its own, so a signal reaches the trap at once
+# and cleanup can stop the run with every job it started.
+run_logged() {
+    local log=$1 dir=$2 rc=0
+    shift 2
+    (cd "$dir" && exec setsid "$@") > "$log" 2>&1 &
+    CHILD=$!
+    wait "$CHILD" || rc=$?
+    CHILD=""
+    return "$rc"
+}
+# Quarto is not part of this check: hide it so both runs build the same targets.
+QUARTOLESS_PATH="$(python -c "import sys; sys.path.insert(0, '$REPO/tests'); \
+from conftest import snakemake_env; print(snakemake_env()['PATH'])")"
+export PYTHONHASHSEED=0
+
+say "local run: snakemake --cores 2 --configfile config/test.yaml"
+local_start=$SECONDS
+PATH="$QUARTOLESS_PATH" run_logged "$WORK/log/local-run.log" "$WORK/local" \
+    snakemake --cores 2 --configfile config/test.yaml ||
+    {
+        tail -n 40 "$WORK/log/local-run.log"
+        die "local run failed"
+    }
+say "local run done in $((SECONDS - local_start)) s"
+
+# --slurm-init-seconds-before-status-checks: the first status check comes after
+# 2 s instead of 40 s, as the test jobs take seconds. --slurm-no-account: this
+# cluster has no accounts (a real one usually has; see profiles/slurm).
+say "SLURM run: snakemake --profile profiles/slurm --configfile config/test.yaml"
+slurm_start=$SECONDS
+PATH="$QUARTOLESS_PATH" run_logged "$WORK/log/slurm-run.log" "$WORK/slurm" \
+    snakemake --profile profiles/slurm --configfile config/test.yaml \
+    --slurm-status-command squeue \
+    --slurm-init-seconds-before-status-checks 2 \
+    --slurm-no-account ||
+    {
+        tail -n 60 "$WORK/log/slurm-run.log"
+        die "SLURM run failed"
+    }
+say "SLURM run done in $((SECONDS - slurm_start)) s"
+
+# --- 4. Checks --------------------------------------------------------------------------
+# Every job but the target rule (Snakemake runs `all`, which has no action, itself)
+# must have been submitted: count sbatch's job ids in the run's log against the
+# planned job count of a fresh dry run.
+planned="$(cd "$WORK/local" && snakemake -n --forceall --configfile config/test.yaml 2>&1 |
+    awk '$1 == "total" && !seen {print $2; seen = 1}')"
+submitted="$(grep -cE 'Job [0-9]+ has been submitted with SLURM jobid [0-9]+' "$WORK/log/slurm-run.log" || true)"
+say "jobs planned: $planned (including 'all'), submitted to SLURM: $submitted"
+[[ $planned =~ ^[0-9]+$ && $submitted -eq $((planned - 1)) ]] ||
+    die "expected $((planned - 1)) SLURM jobs, found $submitted in the run's log"
+# The jobs ran on the cluster's node, under slurmstepd, not on the submitting side.
+grep -q "Launching batch job" "$WORK/log/slurmd.log" ||
+    die "slurmd's log shows no batch job launched"
+
+say "comparing outputs"
+python "$REPO/tests/slurm/compare_outputs.py" "$WORK/local" "$WORK/slurm" ||
+    die "the SLURM run's outputs differ from the local run's"
+say "passed in $((SECONDS - START)) s"

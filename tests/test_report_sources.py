@@ -1,0 +1,495 @@
+"""The report's sources, checked without running the workflow or Quarto.
+
+- the Quarto reader (includes, cells, inline expressions, files the prose names);
+- the typed-number rule: no result typed by hand next to a metric word;
+- the helpers of the setup cell and the appendix, the rule-graph drawing;
+- the outline mapping, the citation metadata, and `panache lint report/`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+import yaml
+
+from regularization_report import qmd
+from regularization_report import report_support as rs
+from regularization_report.rule_graph import (
+    RuleGraph,
+    draw_rule_graph,
+    layers,
+    layout,
+    parse_rulegraph,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT = REPO / "report"
+BIN = Path(sys.executable).parent
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+def test_includes_are_pasted_in_order_and_remember_their_file(tmp_path: Path) -> None:
+    write(tmp_path / "_b.qmd", "b1\n{{< include sub/_c.qmd >}}\nb2\n")
+    write(tmp_path / "sub/_c.qmd", "c1\n")
+    index = write(
+        tmp_path / "index.qmd", "a1\n{{< include _b.qmd >}}\n```\n{{< include _x.qmd >}}\n```\n"
+    )
+    lines = qmd.expand_includes(index)
+    assert [line.text for line in lines] == [
+        "a1",
+        "b1",
+        "c1",
+        "b2",
+        "```",
+        "{{< include _x.qmd >}}",  # inside a code block: shown, not included
+        "```",
+    ]
+    assert (lines[2].path.name, lines[2].lineno) == ("_c.qmd", 1)
+    assert (lines[3].path.name, lines[3].lineno) == ("_b.qmd", 3)
+
+
+def test_missing_include_and_include_cycle_are_errors(tmp_path: Path) -> None:
+    missing = write(tmp_path / "index.qmd", "{{< include _gone.qmd >}}\n")
+    with pytest.raises(qmd.QmdError, match=r"_gone\.qmd does not exist"):
+        qmd.expand_includes(missing)
+    write(tmp_path / "_a.qmd", "{{< include _b.qmd >}}\n")
+    write(tmp_path / "_b.qmd", "{{< include _a.qmd >}}\n")
+    with pytest.raises(qmd.QmdError, match="include cycle"):
+        qmd.expand_includes(tmp_path / "_a.qmd")
+
+
+CELLS = """---
+title: t
+---
+
+Value `{python} x + 1` here.
+
+```{python}
+#| label: setup
+#| echo: false
+x = 41
+```
+
+````markdown
+```{python}
+raise RuntimeError("inside a shown block: never run")
+```
+````
+
+```{{python}}
+raise RuntimeError("double braces: shown verbatim")
+```
+
+```python
+raise RuntimeError("plain code block")
+```
+
+```{python}
+#| eval: false
+raise RuntimeError("eval false")
+```
+
+```{python}
+y = x + 1
+y * 2
+```
+
+Now `{python} y` and `{python} f"{x:.1f}"`.
+"""
+
+
+def test_cells_and_inline_expressions_found_in_document_order(tmp_path: Path) -> None:
+    index = write(tmp_path / "index.qmd", CELLS)
+    items = list(qmd.document_items(qmd.expand_includes(index)))
+    kinds = [type(item).__name__ for item in items]
+    assert kinds == [
+        "InlineExpression",
+        "Cell",
+        "Cell",
+        "Cell",
+        "InlineExpression",
+        "InlineExpression",
+    ]
+    setup = items[1]
+    assert setup.options == {"label": "setup", "echo": False}
+    assert setup.code == "x = 41"
+    assert items[2].options == {"eval": False}
+
+
+def test_run_document_runs_in_order_in_one_namespace(tmp_path: Path) -> None:
+    index = write(tmp_path / "index.qmd", CELLS.replace("Value `{python} x + 1` here.", ""))
+    outputs = qmd.run_document(index)
+    assert [o.value for o in outputs if isinstance(o.item, qmd.InlineExpression)] == [42, "41.0"]
+    last_cell = [o for o in outputs if isinstance(o.item, qmd.Cell)][-1]
+    assert last_cell.value == 84  # the last expression of a cell is shown, as in Jupyter
+
+
+def test_an_expression_used_before_its_cell_fails_with_file_and_line(tmp_path: Path) -> None:
+    index = write(tmp_path / "index.qmd", CELLS)
+    with pytest.raises(qmd.ReportExecutionError, match=r"index\.qmd:5.*NameError"):
+        qmd.run_document(index)
+
+
+def test_a_failing_cell_names_its_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path / "_chapter.qmd", "text\n\n```{python}\nvalue = 1\nvalue / 0\n```\n")
+    index = write(tmp_path / "index.qmd", "{{< include _chapter.qmd >}}\n")
+    with pytest.raises(qmd.ReportExecutionError) as failure:
+        qmd.run_document(index)
+    message = str(failure.value)
+    assert "_chapter.qmd:3" in message and "ZeroDivisionError" in message
+    # The traceback points at the line of the .qmd file.
+    assert re.search(r"_chapter\.qmd\", line 5", message)
+
+
+def test_cells_run_in_the_folder_of_the_rendered_file(tmp_path: Path) -> None:
+    write(tmp_path / "data.txt", "hello")
+    index = write(
+        tmp_path / "report/index.qmd",
+        '```{python}\ntext = open("../data.txt").read()\n```\n\nSays `{python} text`.\n',
+    )
+    outputs = qmd.run_document(index)
+    assert outputs[-1].value == "hello"
+
+
+def test_references_finds_images_links_html_and_includes(tmp_path: Path) -> None:
+    source = write(
+        tmp_path / "_x.qmd",
+        "See [the data](data/table.csv) and [a site](https://example.org), [up](#sec-a).\n\n"
+        "![A caption over two lines with a\n[`scripts/x.py`, rule `x`](#sec-appendix-figures).]"
+        "(figures/fig-x.png){#fig-x width=80%}\n\n"
+        '<iframe src="figures/fig-x.html"></iframe>\n\n'
+        "{{< include _y.qmd >}}\n\n"
+        "```\n![not an image](nowhere.png)\n```\n",
+    )
+    found = qmd.references(qmd.read_lines(source))
+    by_kind = {(r.kind, r.target) for r in found}
+    assert ("image", "figures/fig-x.png") in by_kind
+    assert ("link", "data/table.csv") in by_kind
+    assert ("html", "figures/fig-x.html") in by_kind
+    assert ("include", "_y.qmd") in by_kind
+    assert not any(r.target == "nowhere.png" for r in found)
+    image = next(r for r in found if r.kind == "image")
+    assert image.lineno == 3 and image.attributes == "#fig-x width=80%"
+    assert image.caption.endswith("[`scripts/x.py`, rule `x`](#sec-appendix-figures).")
+    local = {r.target for r in found if qmd.is_local(r.target)}
+    assert local == {"data/table.csv", "figures/fig-x.png", "figures/fig-x.html", "_y.qmd"}
+
+
+# --------------------------------------------------------------------------- typed numbers
+
+
+def scan(text: str) -> list[str]:
+    lines = [qmd.Line(Path("x.qmd"), 1, text)]
+    return [hit.number for hit in qmd.typed_numbers(qmd.prose_text(lines))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The model reaches an accuracy of 0.95 on the test set.",
+        "Lasso keeps 7 of the coefficients.",
+        "with alpha = 0.05 the error is small",
+        "MSE 0.12, MAE 0.25.",
+        "a gap of 3.5% between training and validation",
+        "we train for 2000 epochs",
+        "λ = 0.1 zeroes most weights",
+        "Dropout at a rate of 0.5 works best.",
+        "the validation loss rises after epoch 12",
+    ],
+)
+def test_typed_numbers_next_to_metric_words_are_caught(text: str) -> None:
+    assert scan(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The accuracy is `{python} fmt(acc)` on the test set.",  # computed inline
+        "L1 and L2 penalties; the L2 norm; an ElasticNet",  # names, not numbers
+        "See sections 2.1-2.10 and §6.1 of the note for the loss functions.",  # outline
+        "the loss of Tibshirani (1996) and @hoerl1970ridge",  # years and citations
+        "the loss $L = \\frac{1}{2}\\lVert y - X\\beta \\rVert^2 + \\alpha$",  # math
+        "the 2-norm and p = 1, the norm with p = 1/2",  # norm orders
+        "mean accuracy and its 95% interval over seeds",  # the confidence level
+        "sets the coefficients to exactly 0",  # zero as a concept
+        "<!-- alpha = 0.05 in a comment -->",
+        "Three hidden layers of 100 sigmoid units.",  # no metric word nearby
+    ],
+)
+def test_numbers_that_are_not_typed_results_pass(text: str) -> None:
+    assert scan(text) == [], text
+
+
+def test_no_number_is_typed_in_the_report_prose() -> None:
+    """Every number next to a metric word must come from `{python} ...` (see qmd.py)."""
+    hits = []
+    for source in sorted(REPORT.glob("*.qmd")):
+        hits += qmd.typed_numbers(qmd.prose_text(qmd.read_lines(source)))
+    assert not hits, "numbers typed by hand; read them from `values` instead:\n" + "\n".join(
+        str(h.path.relative_to(REPO)) + str(h)[len(str(h.path)) :] for h in hits
+    )
+
+
+# --------------------------------------------------------------------------- setup helpers
+
+
+def test_fmt_and_pct() -> None:
+    assert rs.fmt(13) == "13"
+    assert rs.fmt(2.0) == "2"
+    assert rs.fmt(0.09559568945781888) == "0.096"
+    assert rs.fmt(0.09559568945781888, 2) == "0.10"
+    assert rs.fmt(0.0001) == "1.00e-04"
+    assert rs.fmt(12345) == "12,345"
+    assert rs.pct(0.953) == "95.3%"
+    with pytest.raises(TypeError):
+        rs.fmt("0.5")
+    with pytest.raises(ValueError):
+        rs.fmt(float("nan"))
+
+
+def test_load_values_says_how_to_make_the_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="run the workflow first"):
+        rs.load_values(tmp_path / "report_values.json")
+    assert rs.nested_get({"a": {"b": 1}}, "a.b") == 1
+    with pytest.raises(KeyError, match=r"'a.c' not found; keys here: \['b'\]"):
+        rs.nested_get({"a": {"b": 1}}, "a.c")
+
+
+def test_markdown_table_widths_alignment_and_escaping() -> None:
+    frame = pd.DataFrame({"name": ["a|b", "c"], "value": [0.123456, 2.0]})
+    table = rs.markdown_table(frame, widths=[10, 4])
+    lines = table.splitlines()
+    assert lines[0] == "| name | value |"
+    assert lines[1] == "|:---------|---:|"  # text left, numbers right; dashes give widths
+    assert lines[2] == r"| a\|b | 0.1235 |"
+    with pytest.raises(ValueError, match="widths"):
+        rs.markdown_table(frame, widths=[1])
+
+
+def test_data_sources_reads_both_manifest_layouts(tmp_path: Path) -> None:
+    bundled = write(
+        tmp_path / "wine/manifest.json",
+        json.dumps(
+            {
+                "name": "wine",
+                "source": "UCI",
+                "licence": "CC BY 4.0",
+                "files": [{"name": "data.csv", "sha256": "ab" * 32}],
+            }
+        ),
+    )
+    downloaded = write(
+        tmp_path / "fashion_mnist/manifest.json",
+        json.dumps(
+            {
+                "dataset": "fashion_mnist",
+                "license": "MIT",
+                "citation": "Xiao et al. (2017)",
+                "homepage": "https://github.com/zalandoresearch/fashion-mnist",
+                "files": [
+                    {"name": "t10k-labels-idx1-ubyte.gz", "sha256": "cd" * 32},
+                    {"name": "train-labels-idx1-ubyte.gz", "sha256": "ef" * 32},
+                ],
+            }
+        ),
+    )
+    table = rs.data_sources_frame([bundled, downloaded])
+    assert list(table["dataset"]) == ["fashion_mnist", "fashion_mnist", "wine"]
+    assert set(table["licence"]) == {"MIT", "CC BY 4.0"}
+    assert table["source"][0].startswith("Xiao et al. (2017); https://")
+    assert rs.short_digest("ab" * 32) == "abababababababab…"
+
+
+def test_run_times_from_benchmark_files(tmp_path: Path) -> None:
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    write(
+        tmp_path / "linear/wine_course.tsv", header + "2.5\t0:00:02\t100.0\t1\t1\t1\t0\t0\t0\t1\n"
+    )
+    write(
+        tmp_path / "nn/train_mlp_digits_seed0.tsv",
+        header + "10.0\t0:00:10\t300.0\t1\t1\t1\t0\t0\t0\t1\n"
+        "20.0\t0:00:20\t-\t1\t1\t1\t0\t0\t0\t1\n",  # two repeats, one without memory
+    )
+    frame = rs.run_times_frame(tmp_path)
+    assert list(frame["job"]) == ["linear/wine_course", "nn/train_mlp_digits_seed0"]
+    assert list(frame["seconds"]) == [2.5, 15.0]
+    assert list(frame["max_rss_mb"]) == [100.0, 300.0]
+    parts = rs.run_times_by_part(frame)
+    assert list(parts["part"]) == ["nn", "linear"] and list(parts["seconds"]) == [15.0, 2.5]
+
+
+def test_environment_reads_versions_at_run_time() -> None:
+    packages = rs.read_pyproject_requirements(REPO / "pyproject.toml", extras=["report"])
+    assert "torch" in packages and "quarto-cli" in packages
+    table = rs.environment_frame(["pandas", "surely-not-a-package"]).set_index("component")
+    assert table.loc["pandas", "version"] == importlib.metadata.version("pandas")
+    assert table.loc["surely-not-a-package", "version"] == "not installed"
+    assert table.loc["python", "version"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_figure_provenance_table(tmp_path: Path) -> None:
+    index = write(
+        tmp_path / "index.csv",
+        "id,caption,script,rule,inputs,files\n"
+        "fig-a,Cap,scripts/a.py,plot_a,results/a.csv;results/b.csv,fig-a.png;fig-a.svg\n"
+        "fig-b,Cap,scripts/b.py,rule_b,,fig-b.png\n",
+    )
+    table = rs.figure_provenance(index)
+    assert list(table["figure"]) == ["`fig-a`", "`fig-b`"]
+    assert table["files"][0] == "`fig-a.png`, `fig-a.svg`"
+    assert table["inputs"][0] == "`results/a.csv`<br>`results/b.csv`"
+    assert table["inputs"][1] == "(none)"
+
+
+# --------------------------------------------------------------------------- the rule graph
+
+DOT = """digraph snakemake_dag {
+    graph[bgcolor=white, margin=0];
+	0[label = "all", color = "0.00 0.6 0.85", style="rounded"];
+	1[label = "split", color = "0.50 0.6 0.85", style="rounded"];
+	2[label = "export", color = "0.08 0.6 0.85", style="rounded"];
+	3[label = "train", color = "0.58 0.6 0.85", style="rounded"];
+	4[label = "plot", color = "0.25 0.6 0.85", style="rounded"];
+	1 -> 0
+	2 -> 1
+	1 -> 3
+	3 -> 4
+	2 -> 4
+	4 -> 0
+}
+"""
+
+
+def test_rule_graph_parse_layers_and_layout() -> None:
+    graph = parse_rulegraph(DOT).without("all")
+    assert graph.rules == ("split", "export", "train", "plot")
+    assert ("export", "plot") in graph.edges and not any("all" in e for e in graph.edges)
+    assert layers(graph) == {"export": 0, "split": 1, "train": 2, "plot": 3}
+    plan = layout(graph)
+    # export -> plot skips two columns: it is routed through two virtual points.
+    route = next(r for r in plan.routes if r[0] == "export" and r[-1] == "plot")
+    assert len(route) == 4
+    positions = [plan.position[p] for p in plan.position]
+    assert len(set(positions)) == len(positions)  # nothing drawn on top of anything else
+    assert layout(graph).position == plan.position  # deterministic
+
+
+def test_rule_graph_errors_and_drawing() -> None:
+    with pytest.raises(ValueError, match="no rule found"):
+        parse_rulegraph("digraph {}")
+    with pytest.raises(ValueError, match="cycle"):
+        layers(RuleGraph(("a", "b"), (("a", "b"), ("b", "a"))))
+    figure = draw_rule_graph(parse_rulegraph(DOT), stages={"export": "data", "plot": "figure"})
+    labels = {t.get_text() for t in figure.axes[0].texts}
+    assert labels == {"all", "split", "export", "train", "plot"}
+    plt.close(figure)
+
+
+# --------------------------------------------------------------------------- structure and metadata
+
+NOTE_OUTLINE = [f"2.{i}" for i in range(1, 11)] + [
+    *(f"6.{i}" for i in range(1, 7)),
+    "8.1",
+    "8.2",
+    "9.1",
+    "9.2",
+    "9.3",
+]
+
+
+def _labels_defined() -> set[str]:
+    labels = set()
+    for source in REPORT.glob("*.qmd"):
+        text = source.read_text(encoding="utf-8")
+        labels |= set(re.findall(r"\{#((?:sec|fig|tbl|eq)-[\w-]+)", text))
+        labels |= set(re.findall(r"#\|\s*label:\s*((?:fig|tbl)-[\w-]+)", text))
+    return labels
+
+
+def test_every_section_of_the_study_note_maps_to_a_report_section() -> None:
+    index = (REPORT / "index.qmd").read_text(encoding="utf-8")
+    table = index[index.index("::: {#tbl-outline}") :]
+    table = table[: table.index("\n:::")]
+    rows = {}
+    for line in table.splitlines():
+        match = re.match(r"\|\s*§(\d+\.\d+)\s*\|(.*)\|(.*)\|\s*$", line)
+        if match:
+            rows.setdefault(match[1], []).append(re.findall(r"@(sec-[\w-]+)", match[3]))
+    defined = _labels_defined()
+    for section in NOTE_OUTLINE:
+        assert section in rows, f"study note section {section} is missing from @tbl-outline"
+        if section == "6.4":  # the note skips 6.4 (and has two 6.5)
+            continue
+        targets = [t for refs in rows[section] for t in refs]
+        assert targets, f"section {section} maps to no report section"
+        assert set(targets) <= defined, f"{section}: undefined {set(targets) - defined}"
+    # The note's sources exist where the tests run (shared/ beside the repo).
+    seed = next((REPO.parent / "shared" / "seed").glob("*.txt"), None)
+    if seed is not None:
+        note = seed.read_text(encoding="utf-8")
+        for section in NOTE_OUTLINE:
+            if section != "6.4":
+                assert f"{section}." in note, f"{section} is not a section of the study note"
+
+
+def _frontmatter(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_citation_metadata_agrees_everywhere() -> None:
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    for key in ("cff-version", "message", "title", "authors", "version", "license"):
+        assert cff.get(key), f"CITATION.cff lacks {key}"
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    front = _frontmatter(REPORT / "index.qmd")
+    assert cff["version"] == project["version"] == front["citation"]["version"]
+    assert cff["license"] == project["license"]
+    assert cff["title"] == front["title"]
+    cff_authors = [(a["given-names"], a["family-names"]) for a in cff["authors"]]
+    qmd_authors = [(a["name"]["given"], a["name"]["family"]) for a in front["author"]]
+    assert cff_authors == qmd_authors
+    assert front["google-scholar"] is True
+
+
+def test_quarto_project_renders_html_and_typst_from_one_source() -> None:
+    config = yaml.safe_load((REPORT / "_quarto.yml").read_text(encoding="utf-8"))
+    assert config["project"]["render"] == ["index.qmd"]
+    html, typst = config["format"]["html"], config["format"]["typst"]
+    assert html["code-fold"] is True and html["lightbox"] is True and html["toc"] is True
+    fonts = typst["include-before-body"][0]["text"]
+    assert "Noto Serif CJK KR" in fonts and "Noto Sans CJK KR" in fonts
+    assert config["execute"]["freeze"] is False  # Snakemake is the cache
+
+
+def test_every_snakemake_report_caption_belongs_to_a_figure_rule() -> None:
+    captions = sorted((REPO / "workflow/report").glob("*/fig-*.rst"))
+    assert captions, "no headline figure has a caption for `snakemake --report`"
+    rules = "\n".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
+    for caption in captions:
+        assert f'figure_outputs("{caption.stem}")' in rules, f"{caption}: no rule writes it"
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", caption.parent.name), caption.parent.name
+
+
+def test_panache_lint_is_clean() -> None:
+    result = subprocess.run(
+        [str(BIN / "panache"), "lint", "report/"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
