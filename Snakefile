@@ -12,7 +12,9 @@ configfile: Path(workflow.basedir) / "config" / "config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear.smk"
+include: "workflow/rules/basics.smk"
 include: "workflow/rules/nn.smk"
+include: "workflow/rules/fashion_mnist.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -1,4 +1,4 @@
-"""Figure fig-wine-coefficients: coefficients per model, exact zeros visible."""
+"""Figure fig-wine-coefficients: coefficients per model and feature scaling, exact zeros visible."""
 
 import pandas as pd
 
@@ -9,7 +9,7 @@ from regularization_report.plotting import figure_stem, save_figure
 setup_logging(snakemake.log[0])
 coefficients = pd.read_csv(snakemake.input.coefficients)
 save_figure(
-    wine_coefficients(coefficients, features="raw"),
+    wine_coefficients(coefficients),
     figure_stem(snakemake.output),
     caption=snakemake.params.caption,
     script=snakemake.params.script,

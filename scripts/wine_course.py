@@ -1,10 +1,15 @@
-"""C1/C2: the course's wine experiment; writes metrics, coefficients and report values."""
+"""C1/C2: the course's wine experiment; metrics, coefficients, feature scales, report values."""
 
 from pathlib import Path
 
 from regularization_report.data import read_raw
 from regularization_report.io import write_csv, write_json
-from regularization_report.linear import wine_course, wine_course_values
+from regularization_report.linear import (
+    wine_course,
+    wine_course_values,
+    wine_feature_scales,
+    wine_scale_values,
+)
 from regularization_report.logs import setup_logging
 
 log = setup_logging(snakemake.log[0])
@@ -19,10 +24,18 @@ metrics, coefficients = wine_course(
     random_state=p.random_state,
     feature_scalings=p.feature_scalings,
 )
+scales = wine_feature_scales(
+    X,
+    y,
+    coefficients,
+    test_size=p.test_size,
+    random_state=p.random_state,
+    short_max_iter=p.short_max_iter,
+)
 write_csv(metrics, snakemake.output.metrics)
 write_csv(coefficients, snakemake.output.coefficients)
-write_json(
-    wine_course_values(metrics, coefficients, short_max_iter=p.short_max_iter),
-    snakemake.output.values,
-)
-log.info("\n" + metrics.to_string(index=False))
+write_csv(scales, snakemake.output.feature_scales)
+values = wine_course_values(metrics, coefficients, short_max_iter=p.short_max_iter)
+values["scales"] = wine_scale_values(scales)
+write_json(values, snakemake.output.values)
+log.info("\n" + metrics.to_string(index=False) + "\n" + scales.to_string(index=False))

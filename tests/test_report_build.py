@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import TEST_CONFIG, run_snakemake
 
@@ -48,8 +49,12 @@ def report_sources(repo: Path) -> list[Path]:
 
 def test_every_cell_and_inline_expression_runs(test_run: Path) -> None:
     """Cells run in order, one namespace per rendered file, in report/, as Quarto runs them."""
+    threads = torch.get_num_threads()  # the setup cell sets one thread; other tests train
     for index in rendered_files(test_run):
-        outputs = qmd.run_document(index)
+        try:
+            outputs = qmd.run_document(index)
+        finally:
+            torch.set_num_threads(threads)
         cells = [o for o in outputs if isinstance(o.item, qmd.Cell)]
         inline = [o for o in outputs if isinstance(o.item, qmd.InlineExpression)]
         assert cells and inline, f"{index}: nothing was executed"

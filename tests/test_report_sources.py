@@ -29,6 +29,8 @@ from regularization_report.rule_graph import (
     layers,
     layout,
     parse_rulegraph,
+    split_label,
+    transitive_reduction,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -176,6 +178,7 @@ def test_references_finds_images_links_html_and_includes(tmp_path: Path) -> None
         "(figures/fig-x.png){#fig-x width=80%}\n\n"
         '<iframe src="figures/fig-x.html"></iframe>\n\n'
         "{{< include _y.qmd >}}\n\n"
+        "<!-- ![in a comment](figures/fig-old.png)\n{{< include _old.qmd >}} -->\n\n"
         "```\n![not an image](nowhere.png)\n```\n",
     )
     found = qmd.references(qmd.read_lines(source))
@@ -184,7 +187,7 @@ def test_references_finds_images_links_html_and_includes(tmp_path: Path) -> None
     assert ("link", "data/table.csv") in by_kind
     assert ("html", "figures/fig-x.html") in by_kind
     assert ("include", "_y.qmd") in by_kind
-    assert not any(r.target == "nowhere.png" for r in found)
+    assert not any(r.target in {"nowhere.png", "figures/fig-old.png", "_old.qmd"} for r in found)
     image = next(r for r in found if r.kind == "image")
     assert image.lineno == 3 and image.attributes == "#fig-x width=80%"
     assert image.caption.endswith("[`scripts/x.py`, rule `x`](#sec-appendix-figures).")
@@ -352,10 +355,16 @@ def test_figure_provenance_table(tmp_path: Path) -> None:
         "fig-b,Cap,scripts/b.py,rule_b,,fig-b.png\n",
     )
     table = rs.figure_provenance(index)
-    assert list(table["figure"]) == ["`fig-a`", "`fig-b`"]
-    assert table["files"][0] == "`fig-a.png`, `fig-a.svg`"
-    assert table["inputs"][0] == "`results/a.csv`<br>`results/b.csv`"
-    assert table["inputs"][1] == "(none)"
+    assert list(table.columns) == ["figure", "files", "script", "rule", "inputs"]
+    assert list(table["files"]) == ["png, svg", "png"]
+    assert list(table["figure"]) == ["fig-a", "fig-b"]
+    shown = table.map(lambda cell: cell.replace(rs.ZERO_WIDTH_SPACE, ""))
+    assert shown["inputs"][0] == "results/a.csv, results/b.csv"
+    assert shown["inputs"][1] == "(none)"
+    assert shown["rule"][0] == "plot_a"
+    # Typst may break a long path or rule name after "/" and "_".
+    assert table["script"][0] == f"scripts/{rs.ZERO_WIDTH_SPACE}a.py"
+    assert table["rule"][0] == f"plot_{rs.ZERO_WIDTH_SPACE}a"
 
 
 # --------------------------------------------------------------------------- the rule graph
@@ -389,6 +398,32 @@ def test_rule_graph_parse_layers_and_layout() -> None:
     positions = [plan.position[p] for p in plan.position]
     assert len(set(positions)) == len(positions)  # nothing drawn on top of anything else
     assert layout(graph).position == plan.position  # deterministic
+
+
+def test_rule_graph_drops_lines_implied_by_longer_paths() -> None:
+    graph = parse_rulegraph(DOT).without("all")
+    reduced = transitive_reduction(graph)
+    assert ("export", "plot") not in reduced.edges  # export -> split -> train -> plot
+    assert set(reduced.edges) == set(graph.edges) - {("export", "plot")}
+    assert reduced.rules == graph.rules
+
+
+def test_rule_graph_pulls_a_rule_next_to_its_only_consumer() -> None:
+    # "table" needs only the raw data but feeds only the report: drawn beside the report.
+    graph = RuleGraph(
+        ("data", "train", "plot", "table", "report"),
+        (
+            ("data", "train"),
+            ("train", "plot"),
+            ("plot", "report"),
+            ("data", "table"),
+            ("table", "report"),
+        ),
+    )
+    column = layers(graph)
+    assert column["table"] == column["report"] - 1 == column["plot"]
+    assert split_label("plot_penalties_l1_histogram") == "plot_penalties_\nl1_histogram"
+    assert split_label("all") == "all"
 
 
 def test_rule_graph_errors_and_drawing() -> None:

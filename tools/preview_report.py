@@ -233,7 +233,7 @@ def main() -> int:
         "html5",
         format="markdown",
         outputfile=str(out / "index.html"),
-        extra_args=[*common, "--mathjax", "--embed-resources"],
+        extra_args=[*common, "--mathjax"],
     )
     typst.compile(str(typ), output=str(out / "index.pdf"), root="/")
     typst.compile(str(typ), output=str(out / "page-{0p}.png"), root="/", format="png", ppi=args.ppi)

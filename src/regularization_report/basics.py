@@ -247,7 +247,7 @@ def perceptron_runs(
 
 
 def xor_mlp(
-    seeds: list[int], widths: list[int], *, steps: int = 500, grid: int = 41
+    seeds: list[int], widths: list[int], *, steps: int = 300, grid: int = 41
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train ``2 -> width -> 1`` tanh networks on XOR from several seeds.
 

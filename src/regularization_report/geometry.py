@@ -23,7 +23,9 @@ def two_feature_problem(frame: pd.DataFrame, features: list[str]) -> tuple[np.nd
     """Standardized ``X`` (n x 2, population sd) and centred ``y`` from a raw data table."""
     missing = [f for f in features if f not in frame.columns]
     if missing or len(features) != 2:
-        raise ValueError(f"need two feature columns of the table, got {features} (missing {missing})")
+        raise ValueError(
+            f"need two feature columns of the table, got {features} (missing {missing})"
+        )
     X = frame[features].to_numpy(dtype=float)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     y = frame["target"].to_numpy(dtype=float)
@@ -120,7 +122,9 @@ def constrained_optima(X: np.ndarray, y: np.ndarray, budget_fractions: list[floa
     return pd.DataFrame(rows)
 
 
-def loss_grid(X: np.ndarray, y: np.ndarray, *, grid_size: int, margin: float = 0.25) -> pd.DataFrame:
+def loss_grid(
+    X: np.ndarray, y: np.ndarray, *, grid_size: int, margin: float = 0.25
+) -> pd.DataFrame:
     """The loss on a square grid that holds 0 and least squares: ``w1, w2, loss``."""
     w_ls = least_squares(X, y)
     half = (1 + margin) * np.max(np.abs(w_ls))

@@ -145,6 +145,7 @@ def wine_feature_scales(
     *,
     test_size: float,
     random_state: int,
+    short_max_iter: int,
 ) -> pd.DataFrame:
     """Why a feature's raw coefficient says little about its weight in the fit (C2).
 
@@ -160,7 +161,8 @@ def wine_feature_scales(
         X, y.astype(float), test_size=test_size, random_state=random_state
     )
     sd = X_train.std(ddof=0)
-    converged = coefficients[coefficients["max_iter"].isna() | (coefficients["max_iter"] > 100)]
+    max_iter = coefficients["max_iter"]
+    converged = coefficients[max_iter.isna() | (max_iter != short_max_iter)]
 
     def coef(model: str, features: str) -> pd.Series:
         rows = converged[(converged["model"] == model) & (converged["features"] == features)]

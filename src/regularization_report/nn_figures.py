@@ -109,6 +109,9 @@ def dropout_gap(summary: pd.DataFrame) -> Figure:
         )
         _errorbar(axes[1], x, groups, "best_epoch", fmt="o-", color=color, label=_label(dataset))
         _errorbar(axes[2], x, groups, "best_val_loss", fmt="o-", color=color, label=_label(dataset))
+    axes[0].plot([], [], "o-", color="gray", label="eval-mode training loss")
+    axes[0].plot([], [], "o:", color="gray", mfc="white", label="train-mode batch loss")
+    axes[0].legend(fontsize=7, loc="lower left")
     axes[0].set_ylabel("validation - training loss")
     axes[0].set_title("final gap")
     axes[1].set_ylabel("epoch")
@@ -345,7 +348,7 @@ PENALTY_STYLES = {
     "adam": ("Adam", "#7f7f7f", "-"),
     "adam_l2": ("Adam + L2 in loss", "#D55E00", "-"),
     "adam_weight_decay": ("Adam weight_decay", "#E69F00", "--"),
-    "adamw": ("AdamW", "#CC79A7", "-"),
+    "adamw": ("AdamW", "#CC79A7", ":"),
 }
 
 
@@ -366,14 +369,14 @@ def penalties_equivalence(curves: pd.DataFrame, equivalence: pd.DataFrame) -> Fi
     pairs = list(dict.fromkeys(zip(eq["variant_a"], eq["variant_b"], strict=True)))
     for y, (a, b) in enumerate(pairs):
         d = eq[(eq["variant_a"] == a) & (eq["variant_b"] == b)]
-        axes[1].scatter(np.maximum(d["max_abs_diff"], 1e-12), np.full(len(d), y), color="#0072B2")
+        axes[1].scatter(np.maximum(d["relative_diff"], 1e-12), np.full(len(d), y), color="#0072B2")
     axes[1].set_yticks(
         range(len(pairs)),
         [f"{PENALTY_STYLES[a][0]}\nvs {PENALTY_STYLES[b][0]}" for a, b in pairs],
         fontsize=8,
     )
     axes[1].set_xscale("log")
-    axes[1].set_xlabel("largest |weight difference| (one dot per seed)")
+    axes[1].set_xlabel("||a - b|| / ||a|| of the final weights (one dot per seed)")
     axes[1].invert_yaxis()
     fig.tight_layout()
     return fig

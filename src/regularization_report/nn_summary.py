@@ -277,6 +277,16 @@ def nn_values(
     """Every neural-network number the report quotes (results/values/nn.json)."""
     values: dict[str, Any] = {"n_seeds": len(seeds), "n_runs": len(summary)}
     values["n_diverged"] = int(summary["diverged"].astype(bool).sum())
+    # The settings each variant trained with, so the prose never types them.
+    settings: dict[str, Any] = {}
+    for (experiment, variant), group in summary.groupby(["experiment", "variant"], sort=False):
+        row = group.iloc[0]
+        entry = {key: row[key] for keys in CONFIG_COLUMNS.values() for key in keys}
+        entry["hidden"] = [int(h) for h in str(row["hidden"]).split("-") if h]
+        entry["datasets"] = sorted(group["dataset"].unique())
+        settings.setdefault(experiment, {})[variant] = entry
+    values["settings"] = settings
+    values["n_train"] = {d: int(g["n_train"].iloc[0]) for d, g in summary.groupby("dataset")}
 
     # E1 dropout
     dropout = {}
@@ -362,12 +372,15 @@ def nn_values(
                 "final_val_acc": _ci(group["final_val_acc"]),
                 "n_diverged": int(group["diverged"].astype(bool).sum()),
             }
+        entry = {"variants": rows}
         for bn in (False, True):
-            name = "batch_norm" if bn else "plain"
-            mine = {k: r for k, r in rows.items() if r["batch_norm"] == bn}
-            good = [r["lr"] for r in mine.values() if (r["final_val_acc"]["mean"] or 0) >= 0.9]
-            rows[f"{name}_lrs_above_90"] = sorted(good)
-        sweep[dataset] = rows
+            good = [
+                r["lr"]
+                for r in rows.values()
+                if r["batch_norm"] == bn and (r["final_val_acc"]["mean"] or 0) >= 0.9
+            ]
+            entry[f"{'batch_norm' if bn else 'plain'}_lrs_above_90"] = sorted(good)
+        sweep[dataset] = entry
     values["lr_sweep"] = sweep
 
     # D norms during training
@@ -443,3 +456,76 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     return value
+
+
+# --- reading the values in the report ------------------------------------------------------
+class Prose:
+    """What the neural-network chapters use to quote ``values``: safe lookups, formatting.
+
+    A key path that the current profile did not produce (the test profile
+    trains fewer variants) gives ``"n/a"`` instead of an error, so every
+    chapter runs on every profile; the default profile produces every path.
+    """
+
+    MISSING = "n/a"
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+    def get(self, *keys: Any, default: Any = None) -> Any:
+        node: Any = self.values
+        for key in keys:
+            in_mapping = isinstance(node, Mapping) and key in node
+            in_list = isinstance(node, list) and isinstance(key, int) and abs(key) < len(node)
+            if not (in_mapping or in_list):
+                return default
+            node = node[key]
+        return node
+
+    def num(self, *keys: Any, digits: int = 3) -> str:
+        """The number at ``keys`` (the mean when it is an interval), formatted."""
+        from .report_support import fmt
+
+        value = self.get(*keys)
+        if isinstance(value, Mapping):
+            value = value.get("mean")
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            return self.MISSING
+        if isinstance(value, float) and not math.isfinite(value):
+            return self.MISSING
+        return fmt(value, digits)
+
+    def pct(self, *keys: Any, digits: int = 1) -> str:
+        value = self.get(*keys)
+        if isinstance(value, Mapping):
+            value = value.get("mean")
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            return self.MISSING
+        return f"{100 * value:.{digits}f}%"
+
+    def ci(self, *keys: Any, digits: int = 3) -> str:
+        """``mean (95% interval low to high)``; just the mean when there is no interval."""
+        value = self.get(*keys)
+        mean = self.num(*keys, digits=digits)
+        if not isinstance(value, Mapping) or value.get("low") is None or value.get("high") is None:
+            return mean
+        low = self.num(*keys, "low", digits=digits)
+        high = self.num(*keys, "high", digits=digits)
+        return f"{mean} (95% interval {low} to {high})"
+
+    def dataset(self, experiment: str, prefer: str = "digits") -> str:
+        """The dataset a chapter's prose follows: ``prefer`` when trained, else the first."""
+        found = self.get(experiment, default={}) or {}
+        names = [k for k in found if isinstance(found.get(k), Mapping)]
+        if prefer in names or not names:
+            return prefer
+        return sorted(names)[0]
+
+    def join(self, items: Iterable[Any], digits: int = 3) -> str:
+        """``a, b and c`` of numbers (or ``none``)."""
+        from .report_support import fmt
+
+        text = [fmt(x, digits) if isinstance(x, int | float) else str(x) for x in items]
+        if not text:
+            return "none"
+        return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]

@@ -115,7 +115,9 @@ def penalty_paths(
     n = len(yc)
     frames = []
     for model, ratio in (("lasso", 1.0), ("elastic_net", l1_ratio)):
-        grid, coefs, _ = enet_path(Xc, yc, l1_ratio=ratio, alphas=alphas, tol=1e-8, max_iter=100_000)
+        grid, coefs, _ = enet_path(
+            Xc, yc, l1_ratio=ratio, alphas=alphas, tol=1e-8, max_iter=100_000
+        )
         frames.append(_long(model, grid, grid, coefs, features))
     ridge = np.column_stack(
         [Ridge(alpha=ridge_alpha(a, n), fit_intercept=False).fit(Xc, yc).coef_ for a in alphas]
@@ -295,3 +297,117 @@ def split_error_summary(errors: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out.reset_index().sort_values("alpha", ascending=False, ignore_index=True)
+
+
+# --- the experiments as the workflow runs them -------------------------------------------
+
+
+def penalty_paths_experiment(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    n_alphas: int,
+    alpha_min_ratio: float,
+    alpha_max_ratio: float,
+    l1_ratio: float,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """C3/C4 on one dataset: ``(paths, sparsity table, values)``, standardized features."""
+    features = list(X.columns)
+    Xs = standardize(X.to_numpy())
+    y = np.asarray(y, dtype=float)
+    alphas = path_grid(
+        Xs, y, n_alphas=n_alphas, min_ratio=alpha_min_ratio, max_ratio=alpha_max_ratio
+    )
+    paths = penalty_paths(Xs, y, features, alphas=alphas, l1_ratio=l1_ratio)
+    table = sparsity(paths)
+    values = sparsity_values(table, alpha_max=lasso_alpha_max(Xs, y), l1_ratio=l1_ratio)
+    values["n_rows"] = len(y)
+    return paths, table, values
+
+
+def diabetes_lasso_experiment(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    split,
+    *,
+    n_alphas: int,
+    alpha_min_ratio: float,
+    cv_folds: int,
+    n_repeats: int,
+    test_size: float,
+    seed: int,
+) -> dict:
+    """C3's Lasso part: exact path, entry order, CV choice of alpha, repeated splits.
+
+    ``X, y`` is the whole table (the exact path and the repeated splits use
+    every row, as Efron et al. did); ``split`` is the project's fixed split:
+    cross-validation runs on its training and validation rows, and the chosen
+    alphas are scored once on its test rows.
+    """
+    features = list(X.columns)
+    y = np.asarray(y, dtype=float)
+    alphas, coefs = exact_lasso_path(standardize(X.to_numpy()), y)
+    path = lasso_path_frame(alphas, coefs, features)
+    order = entry_order(alphas, coefs, features)
+
+    X_fit = np.vstack([split.X_train, split.X_val]).astype(float)
+    y_fit = np.concatenate([split.y_train, split.y_val]).astype(float)
+    grid = log_alpha_grid(lasso_alpha_max(standardize(X_fit), y_fit), n_alphas, alpha_min_ratio)
+    cv = lasso_cv_error(X_fit, y_fit, alphas=grid, n_folds=cv_folds, seed=seed)
+    choice = choose_alpha(cv)
+    X_test, y_test = split.X_test.astype(float), split.y_test.astype(float)
+    errors = repeated_split_errors(
+        X.to_numpy(dtype=float), y, alphas=grid, n_repeats=n_repeats, test_size=test_size, seed=seed
+    )
+    summary = split_error_summary(errors)
+
+    cv_at = cv.set_index("alpha")
+    chosen = {}
+    for name in ("alpha_min", "alpha_1se"):
+        a = choice[name]
+        chosen[name.removeprefix("alpha_")] = {
+            "alpha": a,
+            "cv_mse": float(cv_at.loc[a, "mse_mean"]),
+            **lasso_test_error(X_fit, y_fit, X_test, y_test, a),
+        }
+    smallest = summary.loc[summary["alpha"].idxmin()]
+    best_test = summary.loc[summary["test_mean"].idxmin()]
+    enters = order[order["action"] == "enter"]
+    leaves = order[order["action"] == "leave"]
+    values = {
+        "n_rows": len(y),
+        "n_features": len(features),
+        "alpha_max": float(alphas[0]),
+        "n_breakpoints": len(alphas),
+        "entry_sequence": enters["feature"].tolist(),
+        "leave_events": [
+            {"feature": r.feature, "alpha": float(r.alpha), "step": int(r.step)}
+            for r in leaves.itertuples()
+        ],
+        "n_events": len(order),
+        "cv": {
+            "n_folds": cv_folds,
+            "n_train_rows": len(y_fit),
+            "n_test_rows": len(y_test),
+            "mse_limit": choice["mse_limit"],
+            **chosen,
+        },
+        "splits": {
+            "n_repeats": n_repeats,
+            "test_size": test_size,
+            "best_alpha": float(best_test["alpha"]),
+            "best_test_mean": float(best_test["test_mean"]),
+            "smallest_alpha": float(smallest["alpha"]),
+            "smallest_alpha_train_mean": float(smallest["train_mean"]),
+            "smallest_alpha_test_mean": float(smallest["test_mean"]),
+            "largest_alpha_test_mean": float(summary.loc[summary["alpha"].idxmax(), "test_mean"]),
+        },
+    }
+    return {
+        "lasso_path": path,
+        "entry_order": order,
+        "cv_error": cv,
+        "split_errors": errors,
+        "choice": {**choice, "n_folds": cv_folds, "n_repeats": n_repeats},
+        "values": values,
+    }

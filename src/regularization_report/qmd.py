@@ -35,6 +35,7 @@ FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>.*?)\s*$"
 EXECUTABLE = re.compile(r"^\{(?P<lang>python)(?:[\s,][^}]*)?\}$")
 INLINE = re.compile(r"`\{(?P<lang>python)\}\s+(?P<expr>[^`]+?)\s*`")
 OPTION = re.compile(r"^#\|\s?(?P<option>.*)$")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 class QmdError(ValueError):
@@ -407,7 +408,11 @@ def references(lines: list[Line]) -> list[Reference]:
     for block in split_blocks(lines):
         if block.kind != "prose":
             continue
-        text = "\n".join(line.text for line in block.lines)
+        # HTML comments are not content: blank them out, keeping every offset.
+        text = _COMMENT.sub(
+            lambda m: re.sub(r"[^\n]", " ", m.group(0)),
+            "\n".join(line.text for line in block.lines),
+        )
         starts = [0]
         for line in block.lines[:-1]:
             starts.append(starts[-1] + len(line.text) + 1)
@@ -416,11 +421,11 @@ def references(lines: list[Line]) -> list[Reference]:
             index = max(i for i, s in enumerate(starts) if s <= offset)
             return block.lines[index].lineno
 
-        for line in block.lines:
-            include = INCLUDE.match(line.text)
+        for line, shown in zip(block.lines, text.split("\n"), strict=True):
+            include = INCLUDE.match(shown)
             if include:
                 found.append(Reference(line.path, line.lineno, "include", include["path"]))
-            for match in _HTML_ATTRIBUTE.finditer(line.text):
+            for match in _HTML_ATTRIBUTE.finditer(shown):
                 found.append(Reference(line.path, line.lineno, "html", match["target"]))
         i = 0
         while (i := text.find("[", i)) != -1:
@@ -466,7 +471,6 @@ def is_local(target: str) -> bool:
 
 # --------------------------------------------------------------------------- prose and numbers
 
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.DOTALL)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]+?(?<=\S)\$(?!\d)")

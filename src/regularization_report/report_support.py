@@ -114,19 +114,35 @@ def markdown_table(
 # --------------------------------------------------------------------------- provenance
 
 
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def breakable(text: str) -> str:
+    """``text`` with invisible break opportunities after ``/`` and ``_``.
+
+    Typst breaks lines only at spaces and hyphens, so a long path or rule name
+    in a narrow table column would run into the next column.
+    """
+    return re.sub(r"([/_])", "\\1" + ZERO_WIDTH_SPACE, text)
+
+
 def figure_provenance(index_csv: str | os.PathLike[str]) -> pd.DataFrame:
-    """The figure index as the appendix lists it: id, files, script, rule, inputs."""
+    """The figure index as the appendix lists it: id, file types, script, rule, inputs.
+
+    Paths and names may break after ``/`` and ``_`` (see :func:`breakable`).
+    """
     index = pd.read_csv(index_csv, keep_default_na=False)
     return pd.DataFrame(
         {
-            "figure": [f"`{i}`" for i in index["id"]],
+            "figure": list(index["id"]),
             "files": [
-                ", ".join(f"`{f}`" for f in files.split(";") if f) for files in index["files"]
+                ", ".join(Path(f).suffix.lstrip(".") for f in files.split(";") if f)
+                for files in index["files"]
             ],
-            "script": [f"`{s}`" for s in index["script"]],
-            "rule": [f"`{r}`" for r in index["rule"]],
+            "script": [breakable(s) for s in index["script"]],
+            "rule": [breakable(r) for r in index["rule"]],
             "inputs": [
-                "<br>".join(f"`{p}`" for p in inputs.split(";") if p) or "(none)"
+                breakable(", ".join(p for p in inputs.split(";") if p)) or "(none)"
                 for inputs in index["inputs"]
             ],
         }

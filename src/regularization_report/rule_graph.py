@@ -67,8 +67,36 @@ def parse_rulegraph(dot: str) -> RuleGraph:
     return RuleGraph(tuple(labels.values()), tuple(named))
 
 
+def transitive_reduction(graph: RuleGraph) -> RuleGraph:
+    """The same order with fewer lines: drop a -> c when a -> ... -> c exists anyway.
+
+    ``render_report`` reads every figure, table and value file, so most rules
+    have an edge to it; each of those edges is implied by a longer path, and
+    dropping them leaves a picture one can read without changing what depends
+    on what.
+    """
+    children: dict[str, set[str]] = defaultdict(set)
+    for a, b in graph.edges:
+        children[a].add(b)
+
+    def reachable(start: str, skip_direct: str) -> bool:
+        stack = [c for c in children[start] if c != skip_direct]
+        seen: set[str] = set()
+        while stack:
+            node = stack.pop()
+            if node == skip_direct:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(children[node])
+        return False
+
+    kept = tuple((a, b) for a, b in graph.edges if not reachable(a, b))
+    return RuleGraph(graph.rules, kept)
+
+
 def layers(graph: RuleGraph) -> dict[str, int]:
-    """Column of each rule: the length of the longest path reaching it from a source."""
+    """Column of each rule: the longest path reaching it from a source, then pulled right."""
     parents: dict[str, list[str]] = defaultdict(list)
     for a, b in graph.edges:
         parents[b].append(a)
@@ -87,6 +115,15 @@ def layers(graph: RuleGraph) -> dict[str, int]:
 
     for rule in graph.rules:
         visit(rule)
+    # Then pull a rule right, next to its earliest consumer, when that does not
+    # lengthen the lines in total (no more inputs than outputs): a table that
+    # only the report reads is drawn beside the report, not beside the data.
+    children: dict[str, list[str]] = defaultdict(list)
+    for a, b in graph.edges:
+        children[a].append(b)
+    for rule in sorted(graph.rules, key=lambda r: (-column[r], r)):
+        if children[rule] and len(children[rule]) >= len(parents[rule]):
+            column[rule] = max(column[rule], min(column[c] for c in children[rule]) - 1)
     return column
 
 
@@ -147,21 +184,39 @@ def layout(graph: RuleGraph, sweeps: int = 8) -> Layout:
     return Layout(position, routes, n_columns, n_rows)
 
 
+def split_label(rule: str, width: int = 16) -> str:
+    """A rule name on at most two lines, split at the underscore nearest the middle."""
+    if len(rule) <= width or "_" not in rule:
+        return rule
+    cuts = [i for i, c in enumerate(rule) if c == "_"]
+    cut = min(cuts, key=lambda i: abs(i + 1 - len(rule) / 2))
+    return rule[: cut + 1] + "\n" + rule[cut + 1 :]
+
+
 def draw_rule_graph(
     graph: RuleGraph, stages: dict[str, str] | None = None, title: str | None = None
 ) -> Figure:
-    """Boxes for rules, arrows for data flow, coloured by stage (data, experiment, ...)."""
+    """Boxes for rules, arrows for data flow, coloured by stage (data, experiment, ...).
+
+    Drawn in inches (one axis unit is one inch at the figure's size), so the
+    text keeps its size whatever the number of rules.
+    """
     stages = stages or {}
-    plan = layout(graph)
-    x_step, y_step = 3.4, 0.62
-    width, height = 2.9, 0.42
-    fig_width = max(6.0, plan.columns * x_step * 0.78)
-    fig_height = max(2.5, plan.rows * y_step * 0.78 + 0.8)
-    fig, ax = plt.subplots(figsize=(fig_width, fig_height))
+    plan = layout(transitive_reduction(graph))
+    labels = {rule: split_label(rule) for rule in graph.rules}
+    longest = max((len(line) for label in labels.values() for line in label.split("\n")), default=8)
+    font_size = 8.0
+    width = longest * font_size * 0.62 / 72 + 0.2  # monospace glyphs are about 0.6 em wide
+    height = 0.42
+    x_step, y_step = width + 0.45, height + 0.14
+    fig_width = max(4.0, plan.columns * x_step + 0.3)
+    fig_height = max(2.0, plan.rows * y_step + 0.7)
+    fig = plt.figure(figsize=(fig_width, fig_height))
+    ax = fig.add_axes((0, 0, 1, 1))
 
     def xy(point: str) -> tuple[float, float]:
         c, r = plan.position[point]
-        return c * x_step, -r * y_step
+        return 0.15 + width / 2 + c * x_step, fig_height - 0.55 - height / 2 - r * y_step
 
     for chain in plan.routes:
         points = [xy(p) for p in chain]
@@ -174,8 +229,8 @@ def draw_rule_graph(
                 FancyArrowPatch(
                     path=MplPath(points[:-1], codes),
                     arrowstyle="-",
-                    color="0.55",
-                    linewidth=1.0,
+                    color="0.6",
+                    linewidth=0.8,
                 )
             )
         ax.add_patch(
@@ -183,9 +238,9 @@ def draw_rule_graph(
                 points[-2],
                 points[-1],
                 arrowstyle="-|>",
-                mutation_scale=9,
-                color="0.55",
-                linewidth=1.0,
+                mutation_scale=8,
+                color="0.6",
+                linewidth=0.8,
                 shrinkA=0,
                 shrinkB=1,
             )
@@ -201,21 +256,30 @@ def draw_rule_graph(
                 (x - width / 2, y - height / 2),
                 width,
                 height,
-                boxstyle="round,pad=0.02,rounding_size=0.12",
+                boxstyle="round,pad=0.0,rounding_size=0.06",
                 facecolor="white",
                 edgecolor=colour,
-                linewidth=1.6,
+                linewidth=1.4,
                 zorder=3,
             )
         )
-        size = 8 if len(rule) <= 24 else 8 * 24 / len(rule)
-        ax.text(x, y, rule, ha="center", va="center", fontsize=size, family="monospace", zorder=4)
+        ax.text(
+            x,
+            y,
+            labels[rule],
+            ha="center",
+            va="center",
+            fontsize=font_size,
+            family="monospace",
+            linespacing=1.0,
+            zorder=4,
+        )
     for stage, colour in sorted(used.items()):
         ax.plot([], [], color=colour, linewidth=3, label=stage)
     if used:
-        ax.legend(loc="upper left", bbox_to_anchor=(0, 1.02), ncols=len(used), fontsize=8)
-    ax.set_xlim(-x_step / 2, (plan.columns - 0.5) * x_step)
-    ax.set_ylim(-(plan.rows - 0.5) * y_step - 0.1, y_step * 1.1)
+        ax.legend(loc="upper left", ncols=len(used), fontsize=8, borderaxespad=0.2)
+    ax.set_xlim(0, fig_width)
+    ax.set_ylim(0, fig_height)
     ax.set_axis_off()
     if title:
         ax.set_title(title)

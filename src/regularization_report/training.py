@@ -511,6 +511,12 @@ def fit(
             )
         else:
             train_loss = train_acc = math.nan
+        # A diverged model's accuracy (argmax of nan logits) means nothing: record none.
+        if not math.isfinite(val_loss):
+            val_acc = math.nan
+        if not math.isfinite(train_loss):
+            train_acc = math.nan
+        batch_acc = stats.acc if stats and math.isfinite(stats.loss) else math.nan
         norms = weight_norms(model)
         out = {
             "epoch": epoch,
@@ -519,7 +525,7 @@ def fit(
             "train_acc": train_acc,
             "val_acc": val_acc,
             "train_loss_batch": stats.loss if stats else math.nan,
-            "train_acc_batch": stats.acc if stats else math.nan,
+            "train_acc_batch": batch_acc,
             "steps": stats.steps if stats else 0,
             "grad_norm_mean": stats.grad_norm_mean if stats else math.nan,
             "grad_norm_max": stats.grad_norm_max if stats else math.nan,

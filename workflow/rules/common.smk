@@ -68,6 +68,22 @@ def figure_outputs(fig_id):
     return [png, f"{stem}.svg", f"{stem}.pdf", f"{stem}.json"]
 
 
+def rule_stages():
+    """Stage of every rule, for the colours of the rule graph."""
+    stages = {}
+    for definition in workflow.rules:
+        outputs = [str(path) for path in definition.output]
+        if any(path.startswith("report/figures/fig-") for path in outputs):
+            stages[definition.name] = "figure"
+        elif outputs and all(path.startswith("data/") for path in outputs):
+            stages[definition.name] = "data"
+        elif Path(definition.snakefile).stem == "report":
+            stages[definition.name] = "report"
+        else:
+            stages[definition.name] = "experiment"
+    return stages
+
+
 def figure_files(fig_id):
     return [f"report/figures/{fig_id}{ext}" for ext in (".png", ".svg", ".pdf")]
 

@@ -204,10 +204,10 @@ NN_FIGURES = {
     ),
     "fig-penalties-equivalence": (
         ["results/nn/curves.csv", "results/nn/penalties/equivalence.csv"],
-        "Left: weight norm over training for each penalty variant. Right: largest "
-        "absolute difference between the final weights of two variants trained from the "
-        "same seed (log scale): L2 in the loss equals weight decay for SGD and Adam, "
-        "AdamW's decoupled decay does not.",
+        "Left: weight norm over training for each penalty variant (mean over seeds). "
+        "Right: relative difference between the final weights of two variants trained "
+        "from the same seed (log scale): L2 in the loss equals weight decay for SGD and "
+        "Adam up to rounding, AdamW's decoupled decay does not.",
     ),
     "fig-penalties-l1-histogram": (
         ["results/nn/penalties/weight_histogram.csv"],

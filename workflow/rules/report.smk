@@ -13,19 +13,6 @@ REPORT_SOURCES = sorted(
 report: "../report/workflow.rst"
 
 
-def rule_stages():
-    """Stage of every rule, for the colours of the rule graph."""
-    stages = {}
-    for rule in workflow.rules:
-        outputs = [str(path) for path in rule.output]
-        if any(path.startswith("report/figures/fig-") for path in outputs):
-            stages[rule.name] = "figure"
-        else:
-            stage = Path(rule.snakefile).stem
-            stages[rule.name] = stage if stage in {"data", "report"} else "experiment"
-    return stages
-
-
 WORKFLOW_SOURCES = [
     "Snakefile",
     *sorted(str(p) for p in Path("workflow/rules").glob("*.smk")),
@@ -55,7 +42,8 @@ rule rule_graph:
         stages=lambda wildcards: rule_stages(),
         caption=(
             "The workflow's rules, drawn from `snakemake --rulegraph`: data flows from "
-            "left to right, each box is a rule, colours mark the stage."
+            "left to right, each box is a rule, colours mark the stage; a line implied "
+            "by a longer path is left out."
         ),
         script=script_path("plot_rule_graph.py"),
     script:

@@ -1,0 +1,375 @@
+"""The fault catalogue: each fault a user can meet, and what the workflow does about it.
+
+- run killed during training: the rerun redoes the killed job; no partial result is kept.
+- corrupted or truncated download: the rule fails naming the file; nothing unverified stays.
+- no network: the error says where to place the files by hand.
+- Fashion-MNIST missing (full profile): --keep-going builds the rest; files placed by hand
+  are verified and used without network.
+- invalid config value (every kind): rejected before any job runs, naming the key.
+- NaN loss: recorded as status "diverged"; the workflow goes on.
+- read-only results directory: the job fails naming the path; a rerun then completes.
+- model file that is not a state_dict: refused by torch.load(weights_only=True); no code runs.
+
+The README's troubleshooting section lists the same faults and the fixes.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import BIN, REPO, TEST_CONFIG, copy_repo, run_snakemake, snakemake_env
+from fashion_fixtures import FILES, fixture_arrays, pin_to, write_fixture_files
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+from test_download import Server
+
+from regularization_report.io import read_json
+from regularization_report.models import MLP, MLPConfig
+from regularization_report.training import load_checkpoint, save_checkpoint
+
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+MANIFEST = "data/raw/fashion_mnist/manifest.json"
+DOWNLOAD_LOG = "logs/download/fashion_mnist.log"
+
+
+# --- interrupted run -----------------------------------------------------------------
+# One training job with two seeds, slow enough to be killed while the second trains.
+SLOW_RUN = """\
+nn:
+  seeds: [0, 1]
+  max_epochs: null
+  experiments:
+    dropout: {train: {epochs: 300}}
+"""
+SLOW_DIR = "results/nn/breast_cancer/dropout/rate0.0"
+SLOW_FILES = [f"{SLOW_DIR}/seed{s}/{f}" for s in (0, 1) for f in ("history.csv", "run.json")]
+
+
+def _wait_for(path: Path, process: subprocess.Popen[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"snakemake ended (exit {process.returncode}) before {path}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear within {timeout} s")
+        time.sleep(0.02)
+
+
+def test_run_killed_during_training_is_redone_on_rerun(tmp_path: Path) -> None:
+    reference = copy_repo(tmp_path / "reference")
+    killed = copy_repo(tmp_path / "killed")
+    for workdir in (reference, killed):
+        (workdir / "slow.yaml").write_text(SLOW_RUN)
+    args = ("--cores", "1", *SLOW_FILES, *TEST_CONFIG, "slow.yaml")
+    run_snakemake(reference, *args)
+
+    # Start the run in a session of its own and kill the whole session (snakemake
+    # and the training job) with SIGKILL once seed 0 is written and seed 1 trains.
+    process = subprocess.Popen(
+        [str(BIN / "snakemake"), *args],
+        cwd=killed,
+        env=snakemake_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(killed / SLOW_DIR / "seed0/run.json", process, timeout=300)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert not (killed / SLOW_DIR / "seed1/run.json").exists(), "killed too late"
+
+    # A killed Snakemake cannot remove its lock: the next run says so and how to fix it.
+    locked = run_snakemake(killed, *args, check=False)
+    assert locked.returncode != 0 and "--unlock" in locked.stderr
+    run_snakemake(killed, "--unlock", *args)
+
+    # The job's finished seed is on disk, but the job is marked incomplete:
+    # without --rerun-incomplete (the workflow profile sets it) Snakemake refuses
+    # to take its outputs as complete and names them.
+    refused = run_snakemake(killed, "--workflow-profile", "none", *args, check=False)
+    assert refused.returncode != 0
+    assert "IncompleteFilesException" in refused.stderr or "incomplete" in refused.stderr
+    assert f"{SLOW_DIR}/seed0/run.json" in refused.stderr
+
+    # A plain rerun (workflow profile: rerun-incomplete) redoes the job from scratch.
+    rerun = run_snakemake(killed, *args)
+    assert "train_nn" in rerun.stdout + rerun.stderr
+    for name in SLOW_FILES:
+        assert (killed / name).read_bytes() == (reference / name).read_bytes(), name
+    # Atomic writes: a temporary file the kill left behind is never an output.
+    leftovers = [p.name for p in (killed / SLOW_DIR).rglob("*.tmp")]
+    assert all(name.startswith(".") for name in leftovers)
+
+
+# --- downloads ------------------------------------------------------------------------
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server()
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+    srv.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def fixture_blobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return write_fixture_files(tmp_path_factory.mktemp("blobs"), fixture_arrays())
+
+
+def _download_env(blobs: dict[str, bytes], site_dir: Path) -> dict[str, str]:
+    env = snakemake_env()
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env.pop(var, None)
+    env["no_proxy"] = "*"
+    env.update(pin_to(blobs, site_dir))
+    return env
+
+
+def _full_profile_copy(tmp_path: Path, base_url: str) -> Path:
+    workdir = copy_repo(tmp_path / "wf")
+    (workdir / "source.yaml").write_text(
+        "fashion_mnist:\n"
+        f"  download: {{base_urls: ['{base_url}'], retries: 2, backoff_s: 0.0, timeout_s: 5}}\n"
+    )
+    return workdir
+
+
+FULL = ("--configfile", "config/test.yaml", "config/full.yaml", "source.yaml")
+
+
+@pytest.mark.parametrize("fault", ["corrupted", "truncated"])
+def test_bad_download_fails_and_keeps_nothing_unverified(
+    tmp_path: Path, server: Server, fixture_blobs: dict[str, bytes], fault: str
+) -> None:
+    bad = FILES[-1]  # fetched last: the three before it verify first
+    for name, blob in fixture_blobs.items():
+        server.routes[f"/m/{name}"] = ("ok", blob)
+    if fault == "corrupted":
+        server.routes[f"/m/{bad}"] = ("ok", fixture_blobs[bad][:-10] + b"x" * 10)
+    else:
+        server.routes[f"/m/{bad}"] = ("truncate", fixture_blobs[bad])
+    workdir = _full_profile_copy(tmp_path, f"{server.url}/m/")
+    env = _download_env(fixture_blobs, tmp_path / "site")
+
+    result = run_snakemake(workdir, "--cores", "1", MANIFEST, *FULL, env=env, check=False)
+
+    assert result.returncode != 0
+    log = (workdir / DOWNLOAD_LOG).read_text()
+    assert ("hash mismatch" if fault == "corrupted" else "truncated body") in log
+    assert f"could not download {bad}" in log and "To place the file by hand" in log
+    raw = workdir / "data/raw/fashion_mnist"
+    assert not (raw / bad).exists() and not (raw / "manifest.json").exists()
+    # Files that verified before the failure stay (they match their pins) ...
+    for name in FILES[:-1]:
+        assert (raw / name).read_bytes() == fixture_blobs[name]
+    # ... and nothing else is there, not even a temporary file.
+    assert sorted(p.name for p in raw.iterdir()) == sorted(FILES[:-1])
+
+
+def _dead_url() -> str:
+    with socket.socket() as sock:  # a free port, then closed: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+def test_no_network_says_where_to_place_the_files(
+    tmp_path: Path, fixture_blobs: dict[str, bytes]
+) -> None:
+    workdir = _full_profile_copy(tmp_path, _dead_url())
+    env = _download_env(fixture_blobs, tmp_path / "site")
+    result = run_snakemake(workdir, "--cores", "1", MANIFEST, *FULL, env=env, check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr  # show-failed-logs puts the log on screen
+    target = (workdir / "data/raw/fashion_mnist" / FILES[0]).resolve()
+    assert "To place the file by hand" in output and str(target) in output
+    assert "Connection refused" in output or "ConnectionRefusedError" in output
+
+
+def test_missing_fashion_mnist_blocks_only_what_needs_it(
+    tmp_path: Path, fixture_blobs: dict[str, bytes]
+) -> None:
+    """Full profile, no network, no files: the rest builds; files placed by hand are used."""
+    workdir = _full_profile_copy(tmp_path, _dead_url())
+    env = _download_env(fixture_blobs, tmp_path / "site")
+    targets = ["data/processed/fashion_mnist.npz", "results/values/wine_course.json"]
+    result = run_snakemake(
+        workdir, "--cores", "2", "--keep-going", *targets, *FULL, env=env, check=False
+    )
+    assert result.returncode != 0
+    assert (workdir / "results/values/wine_course.json").exists()  # independent of the download
+    assert not (workdir / "data/processed/fashion_mnist.npz").exists()
+    assert "Error in rule download_dataset" in result.stdout + result.stderr
+
+    # Placed by hand, as the message says: verified against the pins, no network needed.
+    raw = workdir / "data/raw/fashion_mnist"
+    raw.mkdir(parents=True, exist_ok=True)  # Snakemake removed the failed job's empty folder
+    for name, blob in fixture_blobs.items():
+        (raw / name).write_bytes(blob)
+    run_snakemake(workdir, "--cores", "2", *targets, *FULL, env=env)
+    manifest = read_json(workdir / MANIFEST)
+    assert [entry["url"] for entry in manifest["files"]] == [None] * 4  # none downloaded
+    assert (workdir / "data/processed/fashion_mnist.npz").exists()
+
+
+# --- invalid config values --------------------------------------------------------------
+def _config() -> dict:
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    return copy.deepcopy(config)
+
+
+def _set(config: dict, dotted: str, value: object) -> dict:
+    *parents, last = dotted.split(".")
+    node = config
+    for key in parents:
+        node = node[key]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+DELETE = object()
+BAD_VALUES = {
+    "unknown key": ("fashion_mnist.course.epochs", 5),
+    "wrong type": ("fashion_mnist.course.threads", "two"),
+    "below minimum": ("fashion_mnist.course.threads", 0),
+    "out of range": ("fashion_mnist.val_size", 0.9),
+    "not in enum": ("fashion_mnist.course.demos.overfitting.validation.source", "train"),
+    "missing required key": ("fashion_mnist.course.demos.batchnorm.validation.test_size", DELETE),
+    "not a URL": ("fashion_mnist.download.base_urls", ["fashion-mnist.example/"]),
+    "duplicate seeds": ("fashion_mnist.course.seeds", [0, 0]),
+    "bad variant name": ("fashion_mnist.course.demos.batchnorm.variants", {"a/b": {}}),
+    "dropout of 1": ("fashion_mnist.course.demos.course_model.model.dropout", 1.0),
+    "unknown device": ("device", "tpu"),
+    "deterministic not a boolean": ("deterministic", "yes"),
+}
+
+
+def test_default_config_is_valid() -> None:
+    validate(_config(), str(SCHEMA))
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_invalid_config_value_is_rejected(case: str) -> None:
+    key, value = BAD_VALUES[case]
+    with pytest.raises(WorkflowError, match="Error validating config"):
+        validate(_set(_config(), key, value), str(SCHEMA))
+
+
+def test_invalid_full_profile_value_fails_before_any_job(tmp_path: Path) -> None:
+    workdir = copy_repo(tmp_path / "wf")
+    (workdir / "bad.yaml").write_text("fashion_mnist:\n  course:\n    threads: 0\n")
+    result = run_snakemake(
+        workdir, "--cores", "1", "--configfile", "config/full.yaml", "bad.yaml", check=False
+    )
+    assert result.returncode != 0
+    assert "Error validating config" in result.stderr and "threads" in result.stderr
+    assert not (workdir / "data/raw").exists() and not (workdir / "results").exists()
+
+
+# --- NaN loss ------------------------------------------------------------------------------
+@pytest.mark.workflow
+def test_nan_loss_is_recorded_and_the_workflow_goes_on(test_run: Path) -> None:
+    # config/test.yaml trains one variant at a learning rate of 1e6 on purpose.
+    run_dir = test_run / "results/nn/breast_cancer/norms/forced_divergence/seed0"
+    run = read_json(run_dir / "run.json")
+    assert run["status"] == "diverged" and run["diverged_epoch"] >= 1
+    history = pd.read_csv(run_dir / "history.csv")
+    # Training stopped at the epoch whose loss stopped being finite.
+    assert history["epoch"].iloc[-1] == run["diverged_epoch"]
+    last = history.iloc[-1][["train_loss_batch", "train_loss", "val_loss"]].astype(float)
+    assert not np.isfinite(last.to_numpy()).all()
+    summary = pd.read_csv(test_run / "results/nn/summary.csv")
+    row = summary[summary["variant"] == "forced_divergence"]
+    assert row["diverged"].astype(bool).all()
+    assert (test_run / "results/report_values.json").exists()  # the report was still built
+
+
+# --- read-only results directory -----------------------------------------------------------
+def _read_only_command(workdir: Path, args: list[str]) -> list[str]:
+    """``args`` run with ``workdir/results`` read-only: a read-only bind mount for root
+    (permissions do not stop root), the directory's write bits for anyone else."""
+    results = workdir / "results"
+    results.mkdir()
+    if os.geteuid() != 0:
+        results.chmod(0o555)
+        return args
+    mount = f"mount --bind {results} {results} && mount -o remount,bind,ro {results}"
+    quoted = " ".join(f"'{a}'" for a in args)
+    return ["unshare", "--mount", "sh", "-c", f"{mount} && exec {quoted}"]
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None and os.geteuid() == 0, reason="no unshare")
+def test_read_only_results_directory_fails_clearly_and_recovers(tmp_path: Path) -> None:
+    workdir = copy_repo(tmp_path / "wf")
+    target = "results/linear/wine_course/metrics.csv"
+    args = [str(BIN / "snakemake"), "--cores", "1", target, *TEST_CONFIG]
+    command = _read_only_command(workdir, args)
+    result = subprocess.run(
+        command, cwd=workdir, env=snakemake_env(), capture_output=True, text=True
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Read-only file system" in output or "Permission denied" in output
+    assert "results/linear/wine_course" in output
+    # The data jobs, which write elsewhere, completed; nothing landed in results/.
+    assert (workdir / "data/raw/wine/data.csv").exists()
+    assert not any((workdir / "results").iterdir())
+
+    (workdir / "results").chmod(0o755)
+    run_snakemake(workdir, "--cores", "1", target, *TEST_CONFIG)
+    assert (workdir / target).exists()
+
+
+# --- a model file that is not a state_dict ----------------------------------------------
+class _Payload:
+    """Unpickling this would run code: it creates the file named by ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_model_file_that_is_not_a_state_dict_is_refused(tmp_path: Path) -> None:
+    model = MLP(MLPConfig(4, 3, hidden=(5,)))
+    whole_module = tmp_path / "whole_module.pt"
+    torch.save(model, whole_module)  # the pickled nn.Module, not its state_dict
+    with pytest.raises(Exception, match="weights_only") as info:
+        load_checkpoint(whole_module)
+    assert "Unpickl" in type(info.value).__name__ or "Weights only load failed" in str(info.value)
+
+    marker = tmp_path / "code-ran"
+    payload = tmp_path / "payload.pt"
+    torch.save({"state_dict": _Payload(marker)}, payload)
+    with pytest.raises(Exception, match="weights_only"):
+        load_checkpoint(payload)
+    assert not marker.exists()  # refused before any code ran
+
+    # The same loader accepts a real checkpoint.
+    good = tmp_path / "good.pt"
+    save_checkpoint(good, model)
+    loaded, _ = load_checkpoint(good)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True)
+    )

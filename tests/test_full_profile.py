@@ -1,0 +1,300 @@
+"""The full profile: Fashion-MNIST's processed split, the course's demos, the DAG, resources.
+
+The download path runs the real rules against a local HTTP server serving tiny
+IDX stand-ins (tests/fashion_fixtures.py); nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import REPO, copy_repo, run_snakemake, snakemake_env
+from fashion_fixtures import FILES, fixture_arrays, pin_to, write_fixture_files
+from test_download import Server
+from torch import nn
+
+from regularization_report import fashion_mnist as fmnist
+from regularization_report.data import load_split
+from regularization_report.io import read_json
+from regularization_report.models import MLP, MLPConfig
+
+FULL_CONFIG = ("--configfile", "config/full.yaml")
+COURSE = yaml.safe_load((REPO / "config/config.yaml").read_text())["fashion_mnist"]["course"]
+
+
+@pytest.fixture(scope="module")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("fashion_raw")
+    write_fixture_files(folder, fixture_arrays())
+    return folder
+
+
+# --- the processed split --------------------------------------------------------------
+def test_processed_split_matches_the_load_split_contract(raw_dir: Path, tmp_path: Path) -> None:
+    arrays = fixture_arrays()
+    fmnist.process_fashion_mnist(raw_dir, tmp_path / "fm.npz", val_size=0.25, seed=101)
+    split = load_split(tmp_path / "fm.npz")
+
+    assert split.task == "classification" and len(split.feature_names) == 784
+    assert split.X_train.dtype == np.float32 and split.X_train.shape == (150, 784)
+    assert split.X_val.shape == (50, 784) and split.y_train.dtype == np.int64
+    assert split.X_train.min() >= 0.0 and split.X_train.max() <= 1.0
+    # Stratified: each of the 10 classes (20 images each) gives 5 to validation.
+    assert np.bincount(split.y_val, minlength=10).tolist() == [5] * 10
+    # The official test images are the test set, pixel for pixel.
+    test_images = arrays["t10k-images-idx3-ubyte.gz"].reshape(-1, 784) / 255.0
+    np.testing.assert_allclose(split.X_test, test_images, rtol=1e-6)
+    np.testing.assert_array_equal(split.y_test, arrays["t10k-labels-idx1-ubyte.gz"])
+    # Train and validation partition the training images.
+    train_rows = {row.tobytes() for row in np.concatenate([split.X_train, split.X_val])}
+    assert len(train_rows) == len(split.y_train) + len(split.y_val)
+
+
+# --- the course's demos ---------------------------------------------------------------
+def test_course_specs_follow_the_course() -> None:
+    runs = fmnist.course_runs(COURSE)
+    assert runs == [
+        ("course_model", "dropout0.9"),
+        ("overfitting", "no_dropout"),
+        ("overfitting", "dropout0.5"),
+        ("batchnorm", "plain"),
+        ("batchnorm", "batch_norm"),
+        ("batchnorm", "plain_scaled_twice"),
+        ("batchnorm", "batch_norm_scaled_twice"),
+    ]
+    course = fmnist.course_spec(COURSE, "course_model", "dropout0.9")
+    assert course["model"] == {"hidden": [128], "dropout": 0.9}
+    assert course["train"]["optimizer"] == "adam" and course["train"]["lr"] == 0.001
+    assert (course["train"]["epochs"], course["train"]["batch_size"]) == (5, 32)
+    assert course["validation"] == {"source": "test"}
+    overfit = fmnist.course_spec(COURSE, "overfitting", "dropout0.5")
+    assert overfit["model"] == {"hidden": [256], "dropout": 0.5}
+    assert (overfit["train"]["epochs"], overfit["train"]["batch_size"]) == (200, 512)
+    assert overfit["validation"] == {"source": "split", "test_size": 0.01, "random_state": 101}
+    assert fmnist.course_spec(COURSE, "overfitting", "no_dropout")["model"]["hidden"] == [256]
+    bn = fmnist.course_spec(COURSE, "batchnorm", "batch_norm_scaled_twice")
+    assert bn["model"] == {"hidden": [128], "batch_norm": True}
+    assert (bn["train"]["epochs"], bn["train"]["batch_size"]) == (20, 2048)
+    assert bn["validation"] == {"source": "split", "test_size": 0.3, "random_state": 101}
+    assert bn["pixel_divisions"] == 2
+    assert fmnist.course_spec(COURSE, "batchnorm", "plain")["pixel_divisions"] == 1
+
+    capped = fmnist.course_spec({**COURSE, "max_epochs": 3}, "overfitting", "no_dropout")
+    assert capped["train"]["epochs"] == 3
+    with pytest.raises(ValueError, match="has no variant 'nope'"):
+        fmnist.course_spec(COURSE, "batchnorm", "nope")
+
+
+def test_course_data_splits_and_scales_as_the_course(raw_dir: Path) -> None:
+    from sklearn.model_selection import train_test_split
+
+    spec = fmnist.course_spec(COURSE, "batchnorm", "plain_scaled_twice")
+    data = fmnist.course_data(raw_dir, spec)
+    arrays = fixture_arrays()
+    X = arrays["train-images-idx3-ubyte.gz"].reshape(-1, 784) / 255.0 / 255.0
+    y = arrays["train-labels-idx1-ubyte.gz"]
+    # The course's call, unstratified: train_test_split(X, y, test_size=0.3, random_state=101).
+    X_train, X_val, _, y_val = train_test_split(X, y, test_size=0.3, random_state=101)
+    np.testing.assert_allclose(data.X_train.numpy(), X_train, rtol=1e-6)
+    np.testing.assert_allclose(data.X_val.numpy(), X_val, rtol=1e-6)
+    np.testing.assert_array_equal(data.y_val.numpy(), y_val)
+    assert float(data.X_train.max()) <= 1 / 255 + 1e-9  # divided twice
+
+    on_test = fmnist.course_data(raw_dir, fmnist.course_spec(COURSE, "course_model", "dropout0.9"))
+    assert torch.equal(on_test.X_val, on_test.X_test) and len(on_test.y_train) == 200
+
+
+def test_keras_defaults_initialize_like_keras() -> None:
+    torch.manual_seed(0)
+    model = fmnist.apply_keras_defaults(MLP(MLPConfig(784, 10, hidden=(128,), batch_norm=True)))
+    first = model.linears[0]
+    glorot = (6 / (784 + 128)) ** 0.5
+    torch_default = 1 / 784**0.5  # PyTorch's own bound; Glorot's is wider
+    assert torch_default < first.weight.abs().max().item() <= glorot
+    assert all(
+        torch.count_nonzero(m.bias) == 0 for m in model.modules() if isinstance(m, nn.Linear)
+    )
+    norm = model.norms[0]
+    assert (norm.momentum, norm.eps) == (0.01, 1e-3)
+
+
+def _run_twice(raw_dir: Path, tmp_path: Path, spec: dict, **kwargs) -> tuple[Path, Path]:
+    roots = (tmp_path / "a", tmp_path / "b")
+    for root in roots:
+        fmnist.run_course_variant(raw_dir, spec, out_root=root, **kwargs)
+    return roots
+
+
+def test_course_runs_are_identical_run_to_run_on_cpu(raw_dir: Path, tmp_path: Path) -> None:
+    spec = fmnist.course_spec(
+        {**COURSE, "seeds": [0, 1], "max_epochs": 3}, "batchnorm", "batch_norm"
+    )
+    a, b = _run_twice(raw_dir, tmp_path, spec)
+    for seed in (0, 1):
+        run = fmnist.run_dir("batchnorm", "batch_norm", seed)
+        assert (a / run / "history.csv").read_bytes() == (b / run / "history.csv").read_bytes()
+        assert read_json(a / run / "run.json") == read_json(b / run / "run.json")
+        state_a = torch.load(a / run / "model.pt", weights_only=True)["state_dict"]
+        state_b = torch.load(b / run / "model.pt", weights_only=True)["state_dict"]
+        assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+        history = pd.read_csv(a / run / "history.csv")
+        assert history["epoch"].tolist() == [0, 1, 2, 3]
+    # Different seeds give different runs.
+    run0, run1 = (a / fmnist.run_dir("batchnorm", "batch_norm", s) / "history.csv" for s in (0, 1))
+    assert run0.read_bytes() != run1.read_bytes()
+    record = read_json(a / fmnist.run_dir("batchnorm", "batch_norm", 0) / "run.json")
+    assert record["n_train"] == 140 and record["n_val"] == 60 and record["n_test"] == 60
+    assert record["keras_defaults"] is True and 0.0 <= record["test_acc"] <= 1.0
+
+
+def test_deterministic_switch_on_cpu(raw_dir: Path, tmp_path: Path) -> None:
+    spec = fmnist.course_spec(
+        {**COURSE, "seeds": [0], "max_epochs": 2}, "course_model", "dropout0.9"
+    )
+    try:
+        a, b = _run_twice(raw_dir, tmp_path, spec, deterministic=True)
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        fmnist.set_deterministic(False)
+    assert not torch.are_deterministic_algorithms_enabled()
+    run = fmnist.run_dir("course_model", "dropout0.9", 0)
+    assert (a / run / "history.csv").read_bytes() == (b / run / "history.csv").read_bytes()
+    assert read_json(a / run / "run.json")["deterministic"] is True
+
+
+# --- the DAG --------------------------------------------------------------------------
+def _planned_jobs(output: str) -> list[dict[str, str]]:
+    """Job blocks of a dry run: rule name, then each ``key: value`` line."""
+    jobs: list[dict[str, str]] = []
+    for line in output.splitlines():
+        header = re.match(r"^(?:local)?rule (\w+):$", line)
+        if header:
+            jobs.append({"rule": header.group(1)})
+        elif jobs and line.startswith("    ") and ": " in line:
+            key, _, value = line.strip().partition(": ")
+            jobs[-1].setdefault(key, value)
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def full_dry_run(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
+    workdir = copy_repo(tmp_path_factory.mktemp("full_dry"))
+    result = run_snakemake(workdir, "-n", "--forceall", *FULL_CONFIG)
+    assert not (workdir / "data/raw").exists() and not (workdir / "results").exists()
+    return _planned_jobs(result.stdout + result.stderr)
+
+
+def test_full_profile_plans_every_fashion_mnist_job(full_dry_run: list[dict[str, str]]) -> None:
+    outputs = {out for job in full_dry_run for out in job.get("output", "").split(", ") if out}
+    rules = [job["rule"] for job in full_dry_run]
+    assert rules.count("download_dataset") == 1
+    assert rules.count("train_fashion_mnist_course") == len(fmnist.course_runs(COURSE))
+    for name in (
+        "data/raw/fashion_mnist/manifest.json",
+        "data/processed/fashion_mnist.npz",
+        "results/fashion_mnist/course/summary.csv",
+        "results/values/fashion_mnist.json",
+        "report/figures/fig-fashion-overfitting.png",
+        "report/figures/fig-fashion-batchnorm.png",
+    ):
+        assert name in outputs, name
+    full = yaml.safe_load((REPO / "config/full.yaml").read_text())
+    for demo, variant in fmnist.course_runs(COURSE):
+        for seed in full["fashion_mnist"]["course"]["seeds"]:
+            assert f"{fmnist.run_dir(demo, variant, seed)}/run.json" in outputs
+    # The neural-network experiments train on Fashion-MNIST too.
+    for experiment in full["nn"]["experiments"]:
+        assert any(o.startswith(f"results/nn/fashion_mnist/{experiment}/") for o in outputs)
+
+
+def test_every_job_declares_its_resources(tmp_path: Path) -> None:
+    """threads, mem_mb and runtime on every rule; a GPU on training rules under device: cuda."""
+    workdir = copy_repo(tmp_path / "wf")
+    (workdir / "cuda.yaml").write_text("device: cuda\n")
+    # Without the workflow profile, so default resources cannot hide a missing declaration.
+    result = run_snakemake(
+        workdir, "-n", "--forceall", "--workflow-profile", "none", *FULL_CONFIG, "cuda.yaml"
+    )
+    jobs = _planned_jobs(result.stdout + result.stderr)
+    assert len(jobs) > 100
+    for job in jobs:
+        if job["rule"] == "all":
+            continue
+        resources = dict(
+            item.split("=", 1) for item in job.get("resources", "").split(", ") if "=" in item
+        )
+        assert "mem_mb" in resources and "runtime" in resources, job
+        assert int(resources["mem_mb"]) > 0 and int(resources["runtime"]) > 0, job
+        if job["rule"].startswith("train_"):
+            assert resources.get("gpu") == "1", job
+            assert int(job.get("threads", "1")) >= 1
+
+
+# --- the download path against a local server -----------------------------------------
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server()
+    srv.thread.start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+    srv.thread.join(timeout=5)
+
+
+def no_proxy_env(extra: dict[str, str]) -> dict[str, str]:
+    env = snakemake_env()
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env.pop(var, None)
+    env["no_proxy"] = "*"
+    env.update(extra)
+    return env
+
+
+def test_full_profile_download_path_offline(tmp_path: Path, server: Server) -> None:
+    """The real download, processing, training, summary and figure rules on tiny files."""
+    blobs = write_fixture_files(tmp_path / "source", fixture_arrays())
+    for name, blob in blobs.items():
+        server.routes[f"/mirror/{name}"] = ("ok", blob)
+    env = no_proxy_env(pin_to(blobs, tmp_path / "site"))
+    workdir = copy_repo(tmp_path / "wf")
+    (workdir / "local.yaml").write_text(
+        "fashion_mnist:\n"
+        f"  download: {{base_urls: ['{server.url}/mirror/'], retries: 1, backoff_s: 0.0,"
+        " timeout_s: 10}\n"
+        "  course: {seeds: [0], max_epochs: 2, threads: 1}\n"
+    )
+    targets = [
+        "data/processed/fashion_mnist.npz",
+        "results/values/fashion_mnist.json",
+        "report/figures/fig-fashion-overfitting.png",
+        "report/figures/fig-fashion-batchnorm.png",
+    ]
+    configs = ("--configfile", "config/test.yaml", "config/full.yaml", "local.yaml")
+    run_snakemake(workdir, "--cores", "2", *targets, *configs, env=env)
+
+    manifest = read_json(workdir / "data/raw/fashion_mnist/manifest.json")
+    assert [e["url"] for e in manifest["files"]] == [f"{server.url}/mirror/{n}" for n in FILES]
+    assert all(server.requests[f"/mirror/{n}"] == 1 for n in FILES)
+    split = load_split(workdir / "data/processed/fashion_mnist.npz")
+    assert split.X_train.shape[1] == 784 and len(split.y_test) == 60
+    values = json.loads((workdir / "results/values/fashion_mnist.json").read_text())
+    assert set(values["demos"]) == set(fmnist.DEMOS)
+    assert values["n_runs"] == len(fmnist.course_runs(COURSE))
+    assert values["settings"]["overfitting"]["validation"]["test_size"] == 0.01
+    summary = pd.read_csv(workdir / "results/fashion_mnist/course/summary.csv")
+    assert (summary["epochs_run"] == 2).all() and summary["test_acc"].between(0, 1).all()
+    for fig in ("fig-fashion-overfitting", "fig-fashion-batchnorm"):
+        assert (workdir / f"report/figures/{fig}.pdf").stat().st_size > 1000
+
+    # A rerun needs no network: nothing to do.
+    server.httpd.shutdown()
+    rerun = run_snakemake(workdir, "--cores", "1", *targets, *configs, env=env)
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr

@@ -1,0 +1,117 @@
+"""Config resolution of the neural-network runs, and the aggregation helpers."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from regularization_report import nn_spec
+from regularization_report.models import MLPConfig
+from regularization_report.nn_summary import comparison_table, mean_ci
+from regularization_report.training import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _nn(profile: str = "config") -> dict:
+    nn = yaml.safe_load((REPO / "config/config.yaml").read_text())["nn"]
+    if profile == "test":
+        from snakemake.utils import update_config
+
+        update_config(nn, yaml.safe_load((REPO / "config/test.yaml").read_text())["nn"])
+    return nn
+
+
+def test_config_keys_match_the_dataclasses() -> None:
+    assert set(nn_spec.TRAIN_KEYS) == {f.name for f in dataclasses.fields(TrainConfig)}
+    fields = {f.name for f in dataclasses.fields(MLPConfig)}
+    assert set(nn_spec.MODEL_KEYS) == fields - {"in_features", "out_features"}
+
+
+def test_layers_override_in_order() -> None:
+    nn = _nn()
+    spec = nn_spec.run_spec(nn, "batchnorm", "batch_norm")
+    assert spec["model"]["hidden"] == [100, 100, 100]  # experiment over nn.model
+    assert spec["model"]["batch_norm"] is True  # variant over experiment
+    assert spec["model"]["dropout"] == nn["model"]["dropout"]  # nn.model default kept
+    assert spec["train"]["optimizer"] == "sgd"
+    assert spec["seeds"] == nn["seeds"]
+    # Every resolved spec builds valid dataclasses.
+    for _, experiment, variant in nn_spec.runs(nn):
+        spec = nn_spec.run_spec(nn, experiment, variant)
+        TrainConfig.from_dict(spec["train"])
+        MLPConfig(in_features=4, out_features=2, **spec["model"])
+
+
+def test_default_profile_has_at_least_five_seeds_and_test_profile_few() -> None:
+    assert len(_nn()["seeds"]) >= 5
+    test = _nn("test")
+    assert 1 <= len(test["seeds"]) <= 2
+    assert test["max_epochs"] <= 5
+    for _, experiment, variant in nn_spec.runs(test):
+        assert nn_spec.run_spec(test, experiment, variant)["train"]["epochs"] <= 5
+
+
+def test_learning_rate_grid_makes_one_variant_per_rate() -> None:
+    nn = _nn()
+    names = nn_spec.variants(nn, "lr_sweep")
+    lrs = nn["experiments"]["lr_sweep"]["lrs"]
+    assert len(names) == 2 * len(lrs)
+    assert names[nn_spec.lr_variant("plain", lrs[0])]["train"]["lr"] == lrs[0]
+
+
+def test_only_restricts_variants_and_names_a_typo() -> None:
+    nn = copy.deepcopy(_nn())
+    nn["experiments"]["dropout"]["only"] = ["rate0.0"]
+    assert list(nn_spec.variants(nn, "dropout")) == ["rate0.0"]
+    nn["experiments"]["dropout"]["only"] = ["rate0.05"]
+    with pytest.raises(ValueError, match=r"rate0\.05"):
+        nn_spec.variants(nn, "dropout")
+
+
+def test_comparison_rows_must_name_trained_runs() -> None:
+    nn = copy.deepcopy(_nn())
+    assert nn_spec.comparison_rows(nn)[0]["label"] == "none"
+    nn["comparison_table"]["rows"].append({"regularizer": "maxnorm", "run": "dropout/rate0.9"})
+    with pytest.raises(ValueError, match="maxnorm"):
+        nn_spec.comparison_rows(nn)
+
+
+def test_mean_ci_is_a_student_t_interval() -> None:
+    ci = mean_ci([1.0, 2.0, 3.0, float("nan")])
+    assert ci["n"] == 3 and ci["mean"] == 2.0
+    # t(0.975, 2) = 4.303; sd = 1; half width 4.303 / sqrt(3)
+    assert ci["high"] - ci["mean"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)
+    assert math.isnan(mean_ci([5.0])["low"]) and mean_ci([])["n"] == 0
+
+
+def test_comparison_table_reads_the_named_runs() -> None:
+    summary = pd.DataFrame(
+        {
+            "dataset": ["d"] * 4,
+            "experiment": ["dropout", "dropout", "comparison", "comparison"],
+            "variant": ["rate0.0", "rate0.0", "l2", "l2"],
+            "seed": [0, 1, 0, 1],
+            "final_val_acc": [0.9, 0.8, 0.95, 0.97],
+            "final_gap": [0.2, 0.3, 0.1, 0.1],
+            "final_train_loss": [0.01] * 4,
+            "final_val_loss": [0.2] * 4,
+            "test_acc": [0.9] * 4,
+            "final_epoch": [10] * 4,
+            "diverged": [False] * 4,
+        }
+    )
+    rows = [
+        {"label": "none", "experiment": "dropout", "variant": "rate0.0"},
+        {"label": "l2", "experiment": "comparison", "variant": "l2"},
+    ]
+    table = comparison_table(summary, rows, ["d"])
+    assert list(table["regularizer"]) == ["none", "l2"]
+    assert table["val_acc_mean"].tolist() == pytest.approx([0.85, 0.96])
+    assert table["n_seeds"].tolist() == [2, 2]

@@ -1,0 +1,199 @@
+# Fashion-MNIST (full profile): the hash-pinned download, the processed split
+# the neural-network experiments train on, and a faithful PyTorch port of the
+# original course's three Keras demos. Nothing here runs unless data.download
+# lists fashion_mnist (config/full.yaml does).
+
+import sys
+
+if SRC_DIR not in sys.path:
+    sys.path.insert(0, SRC_DIR)
+
+from regularization_report import fashion_mnist as fmnist
+
+FASHION_MNIST = config["fashion_mnist"]
+FASHION_MNIST_ON = "fashion_mnist" in config["data"]["download"]
+FASHION_COURSE = FASHION_MNIST["course"]
+FASHION_COURSE_DIR = "results/fashion_mnist/course/{demo}/{variant}/seed{seed}"
+# A GPU for each training job when the config asks for CUDA (SLURM: --gpus=1).
+FASHION_GPUS = 1 if config["device"] == "cuda" else 0
+# Minutes per training job on one CPU core; a GPU needs a fraction of it.
+FASHION_COURSE_RUNTIME = {"course_model": 30, "overfitting": 360, "batchnorm": 30}
+
+
+rule download_dataset:
+    """Fetch and verify a downloadable dataset; only the manifest is an output, so
+    files placed by hand are never deleted (see scripts/download_dataset.py)."""
+    output:
+        manifest="data/raw/{name}/manifest.json",
+    log:
+        "logs/download/{name}.log",
+    wildcard_constraints:
+        name="fashion_mnist",
+    # On a cluster, compute nodes often have no internet: download on the
+    # machine that runs Snakemake.
+    localrule: True
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=512,
+        runtime=30,
+    params:
+        name=lambda wildcards: wildcards.name,
+        base_urls=FASHION_MNIST["download"]["base_urls"],
+        retries=FASHION_MNIST["download"]["retries"],
+        backoff=FASHION_MNIST["download"]["backoff_s"],
+        timeout=FASHION_MNIST["download"]["timeout_s"],
+    script:
+        "../../scripts/download_dataset.py"
+
+
+rule process_fashion_mnist:
+    """data/processed/fashion_mnist.npz: flattened pixels in [0, 1], seeded split."""
+    input:
+        manifest="data/raw/fashion_mnist/manifest.json",
+    output:
+        "data/processed/fashion_mnist.npz",
+    log:
+        "logs/data/process_fashion_mnist.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    params:
+        val_size=FASHION_MNIST["val_size"],
+        seed=config["data"]["split"]["seed"],
+    script:
+        "../../scripts/process_fashion_mnist.py"
+
+
+rule train_fashion_mnist_course:
+    """Every seed of one variant of one of the course's demos."""
+    input:
+        manifest="data/raw/fashion_mnist/manifest.json",
+    output:
+        **{
+            name.replace(".", "_"): expand(
+                f"{FASHION_COURSE_DIR}/{name}",
+                seed=FASHION_COURSE["seeds"],
+                allow_missing=True,
+            )
+            for name in fmnist.RUN_FILES
+        },
+    log:
+        "logs/fashion_mnist/course/{demo}/{variant}.log",
+    benchmark:
+        "benchmarks/fashion_mnist/course/{demo}/{variant}.tsv"
+    wildcard_constraints:
+        demo="|".join(fmnist.DEMOS),
+        variant="[A-Za-z0-9_.]+",
+    conda:
+        CONDA_ENV
+    threads: FASHION_COURSE["threads"]
+    resources:
+        mem_mb=4096,
+        runtime=lambda wildcards: FASHION_COURSE_RUNTIME[wildcards.demo],
+        gpu=FASHION_GPUS,
+    params:
+        spec=lambda wildcards: fmnist.course_spec(
+            FASHION_COURSE, wildcards.demo, wildcards.variant
+        ),
+        device=config["device"],
+        deterministic=config["deterministic"],
+    script:
+        "../../scripts/train_fashion_mnist_course.py"
+
+
+rule summarize_fashion_mnist_course:
+    """One table of every run, the curves, and the numbers the report quotes."""
+    input:
+        runs=fmnist.course_files(FASHION_COURSE, "run.json"),
+        histories=fmnist.course_files(FASHION_COURSE, "history.csv"),
+    output:
+        summary="results/fashion_mnist/course/summary.csv",
+        curves="results/fashion_mnist/course/curves.csv",
+    log:
+        "logs/fashion_mnist/summarize_course.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../../scripts/summarize_fashion_mnist_course.py"
+
+
+rule fashion_mnist_values:
+    """The numbers the report quotes; without the full profile, the demos' settings
+    only, so the report can describe them and say how to run them."""
+    input:
+        summary=(
+            ["results/fashion_mnist/course/summary.csv"] if FASHION_MNIST_ON else []
+        ),
+    output:
+        "results/values/fashion_mnist.json",
+    log:
+        "logs/fashion_mnist/fashion_mnist_values.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=512,
+        runtime=5,
+    params:
+        settings=fmnist.describe_settings(FASHION_COURSE),
+    script:
+        "../../scripts/fashion_mnist_values.py"
+
+
+FASHION_FIGURES = {
+    "fig-fashion-overfitting": (
+        "Training (dashed) and validation (solid) cross-entropy of the course's 256-unit "
+        "network on Fashion-MNIST, with and without Dropout(0.5), over the course's "
+        "epochs; bands are 95% intervals over seeds."
+    ),
+    "fig-fashion-batchnorm": (
+        "Validation accuracy of the course's 128-unit network on Fashion-MNIST with and "
+        "without batch normalization, with the pixels divided by 255 once (solid) or "
+        "twice (dotted, as in one of the course's demos); bands are 95% intervals over "
+        "seeds."
+    ),
+}
+
+for fig_id, fig_caption in FASHION_FIGURES.items():
+
+    rule:
+        name:
+            f"plot_{fig_id.removeprefix('fig-').replace('-', '_')}"
+        input:
+            curves="results/fashion_mnist/course/curves.csv",
+        output:
+            figure_outputs(fig_id),
+        log:
+            f"logs/figures/{fig_id}.log",
+        conda:
+            CONDA_ENV
+        threads: 1
+        resources:
+            mem_mb=1024,
+            runtime=5,
+        params:
+            caption=fig_caption,
+            script=script_path("plot_fashion_mnist_course.py"),
+        script:
+            "../../scripts/plot_fashion_mnist_course.py"
+
+
+VALUE_FILES.append("results/values/fashion_mnist.json")
+if FASHION_MNIST_ON:
+    register_figures(*FASHION_FIGURES)
+    RESULT_FILES.extend(
+        [
+            "data/processed/fashion_mnist.npz",
+            "results/fashion_mnist/course/summary.csv",
+            "results/fashion_mnist/course/curves.csv",
+        ]
+    )
