@@ -1,5 +1,7 @@
 """C6: correlated features on constructed data; paths, coefficients, selection shares."""
 
+import pandas as pd
+
 from regularization_report.correlated import (
     correlated_design,
     correlated_features,
@@ -21,14 +23,18 @@ X, y = correlated_design(
     seed=p.seed,
 )
 alphas = path_grid(
-    standardize(X.to_numpy()), y, n_alphas=p.n_alphas, min_ratio=p.alpha_min_ratio, max_ratio=1.0
+    standardize(X.to_numpy()),
+    y,
+    n_alphas=p.n_alphas,
+    min_ratio=p.alpha_min_ratio,
+    max_ratio=p.alpha_max_ratio,
 )
 paths, coefficients = correlated_features(
     X, y, alphas=alphas, alpha=p.alpha, l1_ratio=p.l1_ratio, n_resamples=p.n_resamples, seed=p.seed
 )
 table = coefficients.pivot(index="feature", columns="model", values=["coef", "selected_share"])
 table.columns = [f"{model}_{stat}" for stat, model in table.columns]
-table = table.reindex(X.columns).reset_index()
+table = (table.reindex(pd.Index(X.columns, name="feature")) + 0.0).reset_index()
 write_csv(paths, snakemake.output.paths)
 write_csv(coefficients, snakemake.output.coefficients)
 write_csv(table, snakemake.output.table)
@@ -40,6 +46,8 @@ write_json(
         l1_ratio=p.l1_ratio,
         n_resamples=p.n_resamples,
         n_samples=p.n_samples,
+        group_size=p.group_size,
+        n_noise_features=p.n_noise_features,
         within_group_noise=p.within_group_noise,
         signal_coef=p.signal_coef,
         noise=p.noise,

@@ -115,3 +115,18 @@ def test_comparison_table_reads_the_named_runs() -> None:
     assert list(table["regularizer"]) == ["none", "l2"]
     assert table["val_acc_mean"].tolist() == pytest.approx([0.85, 0.96])
     assert table["n_seeds"].tolist() == [2, 2]
+
+
+def test_prose_formats_values_and_tolerates_missing_paths() -> None:
+    from regularization_report.nn_summary import Prose
+
+    prose = Prose({"a": {"b": {"mean": 0.12345, "low": 0.1, "high": 0.15}}, "n": 5, "xs": [1, 2]})
+    assert prose.num("a", "b") == "0.123"
+    assert prose.ci("a", "b", digits=2) == "0.12 (95% interval 0.10 to 0.15)"
+    assert prose.pct("a", "b") == "12.3%"
+    assert prose.num("n") == "5" and prose.get("xs", 1) == 2
+    assert prose.num("a", "missing") == "n/a" and prose.ci("nothing") == "n/a"
+    assert prose.join([0.1, 1, 10]) == "0.1, 1 and 10" and prose.join([]) == "none"
+    assert prose.join([0.1, 1], digits=2) == "0.10 and 1"
+    assert prose.g("n") == "5" and prose.sci("a", "b") == "1.2e-01"
+    assert prose.label("breast_cancer") == "breast cancer" and prose.label("adamw") == "AdamW"

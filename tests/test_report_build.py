@@ -167,11 +167,13 @@ def test_snakemake_report_archive(test_run: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(archive) as bundle:
         names = bundle.namelist()
         html = bundle.read(next(n for n in names if n.endswith("report.html"))).decode()
-    captions = sorted((test_run / "workflow/report").glob("*/fig-*.rst"))
-    assert captions
-    for caption in captions:
-        assert any(n.endswith(f"/{caption.stem}.png") for n in names), caption.stem
-        category = caption.parent.name.replace("-", " ").capitalize()
+    headline = yaml.safe_load((test_run / "workflow/report/figures.yaml").read_text())
+    for category, fig_ids in headline.items():
         assert category in html, category
+        for fig_id in fig_ids:
+            assert any(n.endswith(f"/{fig_id}.png") for n in names), fig_id
+    # Each headline figure comes with its caption, rendered from figure.rst.
+    n_figures = sum(len(fig_ids) for fig_ids in headline.values())
+    assert html.count("paper this is figure") == n_figures
     # The workflow description opens the report.
     assert "Every result in this report was produced by this Snakemake workflow" in html

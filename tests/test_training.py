@@ -160,6 +160,9 @@ def test_huge_learning_rate_is_recorded_as_diverged(cancer: TensorData) -> None:
     assert result.epochs_run == result.diverged_epoch
     last = result.history.iloc[-1]
     assert not (math.isfinite(last["train_loss_batch"]) and math.isfinite(last["val_loss"]))
+    # The accuracy of a diverged model (argmax of nan logits) is not recorded as a number.
+    if not math.isfinite(last["val_loss"]):
+        assert math.isnan(last["val_acc"])
     summary = result.summary()
     assert summary["diverged"] is True and summary["diverged_epoch"] == result.diverged_epoch
     # The best epoch is chosen among finite rows.

@@ -109,5 +109,8 @@ def correlated_values(X: pd.DataFrame, coefficients: pd.DataFrame, **settings) -
             "group_coef_max": float(in_group["coef"].max()),
             "group_selected_share_min": float(in_group["selected_share"].min()),
             "group_selected_share_max": float(in_group["selected_share"].max()),
+            # the expected number of group features kept in a resample: the sum of the shares
+            "group_expected_kept": float(in_group["selected_share"].sum()),
+            "group_kept": in_group.loc[in_group["coef"].abs() > ZERO_TOL, "feature"].tolist(),
         }
     return values

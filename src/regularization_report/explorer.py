@@ -10,6 +10,8 @@ the network (plotly.js is inlined).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -222,3 +224,14 @@ def explorer_html(fig) -> str:
         div_id=EXPLORER_DIV_ID,
         config={"displaylogo": False, "responsive": True},
     )
+
+
+def raw_html_block(fragment: str) -> str:
+    """``fragment`` as a Pandoc raw HTML block: passed through to HTML, dropped elsewhere.
+
+    The fence is one backtick longer than any run of backticks in the
+    fragment (plotly.js has some), so nothing inside can close it.
+    """
+    longest = max((len(run) for run in re.findall(r"`+", fragment)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{{=html}}\n{fragment}\n{fence}\n"

@@ -174,7 +174,7 @@ def wine_feature_scales(
             "sd": sd.to_numpy(),
             "ols_coef_raw": coef("linear_regression", "raw").to_numpy(),
             "lasso_coef_raw": coef("lasso", "raw").to_numpy(),
-            "lasso_coef_standardized": coef("lasso", "standardized").to_numpy(),
+            "lasso_coef_standardized": coef("lasso", "standardized").to_numpy() + 0.0,
         }
     )
     table["lasso_contribution_raw"] = table["lasso_coef_raw"].abs() * table["sd"]

@@ -27,7 +27,7 @@ MODEL_COLORS = {
     "ridge": "#009E73",
 }
 SCALING_LABELS = {
-    "raw": "raw (cm)",
+    "raw": "raw",
     "min_max": "min-max scaled",
     "z_score": "z-score",
     "standardized": "standardized",
@@ -122,8 +122,8 @@ def iris_scaling(points: pd.DataFrame, fits: pd.DataFrame, *, feature: str, targ
                 linewidth=2,
                 label=label,
             )
-        ax.set_title(SCALING_LABELS.get(scaling, scaling))
-        ax.set_xlabel(f"{feature}, {SCALING_LABELS.get(scaling, scaling)}")
+        ax.set_title(SCALING_LABELS[scaling] + (" (cm)" if scaling == "raw" else ""))
+        ax.set_xlabel(feature if scaling == "raw" else f"{feature}, {SCALING_LABELS[scaling]}")
         ax.legend(fontsize=7.5, loc="upper left")
     axes[0].set_ylabel(target)
     fig.tight_layout()
@@ -265,9 +265,10 @@ def constraint_geometry(grid: pd.DataFrame, optima: pd.DataFrame, features: list
     w_ls = None
     for ax, norm in zip(axes, ("l1", "l2"), strict=True):
         rows = optima[optima["norm"] == norm].sort_values("budget")
-        levels = np.unique(np.concatenate([rows["loss"].to_numpy(), [loss.min() * 1.02]]))
-        ax.contourf(w1, w2, loss, levels=30, cmap="Blues_r", alpha=0.55)
-        ax.contour(w1, w2, loss, levels=levels, colors="0.25", linewidths=0.8)
+        # the contour through each optimum: the smallest loss the ball can reach
+        levels = np.unique(rows["loss"].to_numpy())
+        ax.contourf(w1, w2, loss, levels=25, cmap="Greys_r", alpha=0.3)
+        ax.contour(w1, w2, loss, levels=levels, colors="0.2", linewidths=1.0, linestyles="--")
         theta = np.linspace(0, 2 * np.pi, 400)
         for r in rows.itertuples():
             if norm == "l1":
@@ -436,7 +437,7 @@ def digits_coefficients(coefficients: pd.DataFrame, *, C: float) -> Figure:
 
 
 def torch_vs_sklearn(table: pd.DataFrame, history: pd.DataFrame) -> Figure:
-    """Left: coefficients, scikit-learn against PyTorch. Right: objective gap against step."""
+    """Left: coefficients, scikit-learn against PyTorch. Right: relative objective gap by step."""
     fig, (left, right) = plt.subplots(
         1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.3, 1]}
     )
@@ -466,7 +467,7 @@ def torch_vs_sklearn(table: pd.DataFrame, history: pd.DataFrame) -> Figure:
     left.set_yticks(y, features)
     left.invert_yaxis()
     left.set_xlabel("coefficient (standardized features)")
-    left.legend(fontsize=7.5, loc="lower right")
+    left.legend(fontsize=7.5, loc="lower left")
     labels = {
         "lasso_subgradient": ("Lasso, subgradient", "#E69F00"),
         "lasso_proximal": ("Lasso, proximal", "black"),
@@ -475,10 +476,10 @@ def torch_vs_sklearn(table: pd.DataFrame, history: pd.DataFrame) -> Figure:
     floor = 1e-16
     for method, (label, color) in labels.items():
         rows = history[history["method"] == method]
-        right.plot(rows["step"], np.maximum(rows["objective_gap"], floor), color=color, label=label)
+        right.plot(rows["step"], np.maximum(rows["relative_gap"], floor), color=color, label=label)
     right.set_yscale("log")
     right.set_xlabel("gradient step")
-    right.set_ylabel("objective minus scikit-learn's optimum")
+    right.set_ylabel("relative distance to scikit-learn's optimum")
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -7,8 +7,7 @@ because the definitions agree, not because one library calls another.
 * ||x||_p = (sum_i |x_i|^p)^(1/p),  ||x||_inf = max_i |x_i|
 * Frobenius: sqrt(sum_ij a_ij^2); 1-norm: largest column sum of |a_ij|;
   inf-norm: largest row sum; spectral: largest singular value; nuclear: sum
-  of the singular values. Singular values are the square roots of the
-  eigenvalues of A^T A, found here by the cyclic Jacobi method.
+  of the singular values, found here by one-sided Jacobi rotations.
 """
 
 from __future__ import annotations
@@ -38,45 +37,41 @@ def p_label(p: float) -> str:
     return "inf" if p == INF else f"{p:g}"
 
 
-def symmetric_eigenvalues(matrix: Sequence[Sequence[float]], max_sweeps: int = 100) -> list[float]:
-    """Eigenvalues of a symmetric matrix by cyclic Jacobi rotations, ascending.
+def singular_values_by_hand(
+    matrix: Sequence[Sequence[float]], max_sweeps: int = 100
+) -> list[float]:
+    """Singular values, descending, by one-sided Jacobi rotations (Hestenes' method).
 
-    Each rotation zeroes one off-diagonal pair; sweeps repeat until the
-    off-diagonal mass is negligible. Plain Python lists.
+    Pairs of columns are rotated until every two are orthogonal; A V then has
+    orthogonal columns whose lengths are the singular values. Working on A
+    itself (not on A^T A) keeps small singular values accurate. Plain Python.
     """
-    a = [[float(v) for v in row] for row in matrix]
-    n = len(a)
-    scale = sum(v * v for row in a for v in row) or 1.0
+    rows = [[float(v) for v in row] for row in matrix]
+    if len(rows[0]) > len(rows):  # A and A^T have the same singular values
+        rows = [list(col) for col in zip(*rows, strict=True)]
+    cols = [list(col) for col in zip(*rows, strict=True)]
+    n = len(cols)
     for _ in range(max_sweeps):
-        off = sum(a[i][j] ** 2 for i in range(n) for j in range(n) if i != j)
-        if off <= 1e-30 * scale:
-            break
+        rotated = False
         for p in range(n - 1):
             for q in range(p + 1, n):
-                if a[p][q] == 0.0:
+                a = sum(x * x for x in cols[p])
+                b = sum(x * x for x in cols[q])
+                g = sum(x * y for x, y in zip(cols[p], cols[q], strict=True))
+                if g == 0.0 or abs(g) <= 1e-15 * math.sqrt(a * b):
                     continue
-                theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q])
-                t = (1.0 if theta >= 0 else -1.0) / (abs(theta) + math.sqrt(theta * theta + 1.0))
-                c = 1.0 / math.sqrt(t * t + 1.0)
-                s = t * c
-                for k in range(n):  # columns p and q: A <- A J
-                    akp, akq = a[k][p], a[k][q]
-                    a[k][p], a[k][q] = c * akp - s * akq, s * akp + c * akq
-                for k in range(n):  # rows p and q: A <- J^T A
-                    apk, aqk = a[p][k], a[q][k]
-                    a[p][k], a[q][k] = c * apk - s * aqk, s * apk + c * aqk
-    return sorted(a[i][i] for i in range(n))
-
-
-def singular_values_by_hand(matrix: Sequence[Sequence[float]]) -> list[float]:
-    """Singular values, descending: square roots of the eigenvalues of A^T A."""
-    rows, cols = len(matrix), len(matrix[0])
-    ata = [
-        [sum(matrix[k][i] * matrix[k][j] for k in range(rows)) for j in range(cols)]
-        for i in range(cols)
-    ]
-    # A^T A is positive semidefinite; rounding can leave -1e-15 where 0 is exact
-    return sorted((math.sqrt(max(lam, 0.0)) for lam in symmetric_eigenvalues(ata)), reverse=True)
+                rotated = True
+                zeta = (b - a) / (2.0 * g)
+                t = (1.0 if zeta >= 0 else -1.0) / (abs(zeta) + math.sqrt(1.0 + zeta * zeta))
+                c = 1.0 / math.sqrt(1.0 + t * t)
+                s = c * t
+                cols[p], cols[q] = (
+                    [c * x - s * y for x, y in zip(cols[p], cols[q], strict=True)],
+                    [s * x + c * y for x, y in zip(cols[p], cols[q], strict=True)],
+                )
+        if not rotated:
+            break
+    return sorted((math.sqrt(sum(x * x for x in col)) for col in cols), reverse=True)
 
 
 def matrix_norm_by_hand(matrix: Sequence[Sequence[float]], norm: str) -> float:

@@ -48,7 +48,7 @@ def lasso_path_frame(alphas: np.ndarray, coefs: np.ndarray, features: list[str])
         {
             "alpha": np.repeat(alphas, len(features)),
             "feature": np.tile(features, len(alphas)),
-            "coef": coefs.T.ravel(),
+            "coef": coefs.T.ravel() + 0.0,  # + 0.0 turns -0.0 into 0.0
         }
     )
 

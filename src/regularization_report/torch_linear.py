@@ -151,8 +151,9 @@ def compare_with_sklearn(
 
     ``coefficients``: ``feature, sklearn_lasso, torch_lasso_proximal,
     torch_lasso_subgradient, sklearn_ridge, torch_ridge``; ``history``:
-    ``method, step, objective, objective_gap`` where the gap is measured to
-    scikit-learn's objective at its own solution.
+    ``method, step, objective, relative_gap`` where the gap is (objective -
+    optimum) / optimum, the optimum being scikit-learn's objective at its own
+    solution (the two models' objectives have different scales).
     """
     reference = sklearn_reference(X, y, alpha=alpha)
     fits = {
@@ -167,21 +168,21 @@ def compare_with_sklearn(
         for m in METHODS
     }
     table = pd.DataFrame(
-        {
+        {  # + 0.0 turns -0.0 (a zero that came from a negative side) into 0.0
             "feature": features,
-            "sklearn_lasso": reference["lasso"][0],
-            "torch_lasso_proximal": fits["lasso_proximal"].coef,
-            "torch_lasso_subgradient": fits["lasso_subgradient"].coef,
-            "sklearn_ridge": reference["ridge"][0],
-            "torch_ridge": fits["ridge"].coef,
+            "sklearn_lasso": reference["lasso"][0] + 0.0,
+            "torch_lasso_proximal": fits["lasso_proximal"].coef + 0.0,
+            "torch_lasso_subgradient": fits["lasso_subgradient"].coef + 0.0,
+            "sklearn_ridge": reference["ridge"][0] + 0.0,
+            "torch_ridge": fits["ridge"].coef + 0.0,
         }
     )
     histories = []
     for method, fit in fits.items():
         key = "lasso" if method.startswith("lasso") else "ridge"
         best = sklearn_objective(method, X, y, *reference[key], alpha)
-        h = fit.history.assign(method=method, objective_gap=fit.history["objective"] - best)
-        histories.append(h[["method", "step", "objective", "objective_gap"]])
+        h = fit.history.assign(method=method, relative_gap=(fit.history["objective"] - best) / best)
+        histories.append(h[["method", "step", "objective", "relative_gap"]])
     history = pd.concat(histories, ignore_index=True)
 
     sk = table["sklearn_lasso"].to_numpy()
@@ -212,8 +213,8 @@ def compare_with_sklearn(
         "subgradient_max_abs_at_zeros": float(np.max(np.abs(sub[~nonzero])))
         if (~nonzero).any()
         else None,
-        "final_gap": {
-            m: float(history[history["method"] == m]["objective_gap"].iloc[-1]) for m in METHODS
+        "final_relative_gap": {
+            m: float(history[history["method"] == m]["relative_gap"].iloc[-1]) for m in METHODS
         },
     }
     return table, history, values

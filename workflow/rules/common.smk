@@ -5,6 +5,8 @@ import os
 import shutil
 from pathlib import Path
 
+import yaml
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -41,29 +43,27 @@ def register_figures(*ids):
 
 
 # Headline figures also go into Snakemake's own report (`snakemake --report
-# report.zip`): a figure is one when workflow/report/<category>/<fig-id>.rst
-# holds its caption; the folder names the category ("linear-models" becomes
-# "Linear models"). Adding a caption file is all it takes: no rule changes.
-REPORT_CAPTIONS = {
-    path.stem: path
-    for path in sorted(Path(workflow.basedir, "workflow", "report").glob("*/fig-*.rst"))
-}
+# report.zip`): workflow/report/figures.yaml lists them by category, and each is
+# shown with its own caption (its rule's `caption` param) through figure.rst.
+with open(Path(workflow.basedir, "workflow", "report", "figures.yaml")) as handle:
+    REPORT_FIGURES = {
+        fig_id: category
+        for category, fig_ids in yaml.safe_load(handle).items()
+        for fig_id in fig_ids
+    }
 
 
 def figure_outputs(fig_id):
     """The four files every figure rule writes (see regularization_report.plotting).
 
-    The PNG is flagged with report() when the figure has a caption file.
+    The PNG of a headline figure (REPORT_FIGURES) is flagged for Snakemake's report.
     """
     stem = f"report/figures/{fig_id}"
     png = f"{stem}.png"
-    caption = REPORT_CAPTIONS.get(fig_id)
-    if caption is not None:
+    if fig_id in REPORT_FIGURES:
+        # The caption path is relative to the rule files in workflow/rules/.
         png = report(
-            png,
-            # Relative to the rule files in workflow/rules/, where this is called.
-            caption=f"../report/{caption.parent.name}/{caption.name}",
-            category=caption.parent.name.replace("-", " ").capitalize(),
+            png, caption="../report/figure.rst", category=REPORT_FIGURES[fig_id]
         )
     return [png, f"{stem}.svg", f"{stem}.pdf", f"{stem}.json"]
 
