@@ -15,8 +15,10 @@ from regularization_report.geometry import (
 )
 from regularization_report.io import write_csv, write_json
 from regularization_report.logs import setup_logging
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 X_all, y_all = read_raw(Path(snakemake.input.data).parent)
 X, y = two_feature_problem(X_all.assign(target=y_all), list(p.features))

@@ -10,8 +10,10 @@ from regularization_report.correlated import (
 from regularization_report.io import write_csv, write_json
 from regularization_report.logs import setup_logging
 from regularization_report.paths import path_grid, standardize
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 X, y = correlated_design(
     n_samples=p.n_samples,

@@ -6,8 +6,10 @@ from regularization_report.data import load_split, read_raw
 from regularization_report.io import write_csv, write_json
 from regularization_report.logs import setup_logging
 from regularization_report.paths import diabetes_lasso_experiment, split_error_summary
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 X, y = read_raw(Path(snakemake.input.data).parent)
 out = diabetes_lasso_experiment(

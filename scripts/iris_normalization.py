@@ -12,8 +12,10 @@ from regularization_report.normalization import (
     iris_normalization,
     iris_normalization_values,
 )
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 X, y = read_raw(Path(snakemake.input.data).parent)
 frame = X.assign(target=y)

@@ -7,8 +7,10 @@ from regularization_report.data import load_split
 from regularization_report.io import write_csv, write_json
 from regularization_report.logistic import logistic_sparsity, logistic_values
 from regularization_report.logs import setup_logging
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 c_values = np.geomspace(p.c_min, p.c_max, p.n_c)
 metrics, coefficients = [], []

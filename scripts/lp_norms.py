@@ -3,8 +3,10 @@
 from regularization_report.io import write_csv, write_json
 from regularization_report.logs import setup_logging
 from regularization_report.norms import matrix_norm_table, norms_values, vector_norm_table
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 vectors = vector_norm_table(p.vector, p.ps)
 matrices = matrix_norm_table(p.matrix)

@@ -6,8 +6,10 @@ from regularization_report.data import read_raw
 from regularization_report.io import write_csv, write_json
 from regularization_report.logs import setup_logging
 from regularization_report.paths import penalty_paths_experiment
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 X, y = read_raw(Path(snakemake.input.data).parent)
 paths, sparsity, values = penalty_paths_experiment(

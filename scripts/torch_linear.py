@@ -2,16 +2,15 @@
 
 from pathlib import Path
 
-import torch
-
 from regularization_report.data import read_raw
 from regularization_report.io import write_csv, write_json
 from regularization_report.logs import setup_logging
 from regularization_report.paths import standardize
+from regularization_report.threads import limit_threads
 from regularization_report.torch_linear import compare_with_sklearn
 
 log = setup_logging(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
+limit_threads(snakemake.threads)  # torch's threads too
 p = snakemake.params
 X, y = read_raw(Path(snakemake.input.data).parent)
 table, history, values = compare_with_sklearn(

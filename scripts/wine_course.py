@@ -11,8 +11,10 @@ from regularization_report.linear import (
     wine_scale_values,
 )
 from regularization_report.logs import setup_logging
+from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 p = snakemake.params
 X, y = read_raw(Path(snakemake.input.data).parent)
 metrics, coefficients = wine_course(

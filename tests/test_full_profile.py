@@ -238,6 +238,44 @@ def test_every_job_declares_its_resources(tmp_path: Path) -> None:
             assert int(job.get("threads", "1")) >= 1
 
 
+def _rule_blocks(path: Path) -> list[tuple[str, str]]:
+    """(name, source) of every rule in a Snakefile; loop rules are named by their name: line."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    starts = []
+    for i, line in enumerate(lines):
+        match = re.match(r"^(\s*)(?:local)?rule\b\s*(\w*)\s*:\s*$", line)
+        if match:
+            starts.append((i, len(match.group(1)), match.group(2)))
+    blocks = []
+    for start, indent, name in starts:
+        end = len(lines)
+        for k in range(start + 1, len(lines)):
+            text = lines[k]
+            code = text.strip() and not text.lstrip().startswith("#")
+            if code and len(text) - len(text.lstrip()) <= indent:
+                end = k
+                break
+        body = "\n".join(lines[start:end])
+        if not name:
+            found = re.search(r"^\s+name:\s*\n\s*(.+)$", body, re.M)
+            name = found.group(1).strip() if found else f"{path.name}:{start + 1}"
+        blocks.append((name, body))
+    return blocks
+
+
+def test_every_rule_declares_threads() -> None:
+    """`threads:` on every rule, 1 included: it becomes SLURM's --cpus-per-task and the
+    job's torch threads, so a default must be a decision, not an omission."""
+    sources = [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]
+    missing = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path in sources
+        for name, body in _rule_blocks(path)
+        if name != "all" and not re.search(r"^\s+threads:", body, re.M)
+    ]
+    assert not missing, "rules without threads:\n" + "\n".join(missing)
+
+
 # --- the download path against a local server -----------------------------------------
 @pytest.fixture
 def server() -> Iterator[Server]:

@@ -101,8 +101,14 @@ def cell_markdown(cell: qmd.Cell, output: qmd.Output, defaults: dict, figures_di
     return "\n\n".join(parts)
 
 
-def preview_markdown(index: Path, report_dir: Path, work: Path) -> tuple[str, dict, list]:
-    """The report as plain pandoc Markdown, with every output and value pasted in."""
+def preview_markdown(
+    index: Path, report_dir: Path, work: Path, lenient: bool = False
+) -> tuple[str, dict, list]:
+    """The report as plain pandoc Markdown, with every output and value pasted in.
+
+    With ``lenient``, a failing cell or expression is shown as an error in the
+    preview (and listed at the end) instead of stopping it.
+    """
     quarto = yaml.safe_load((report_dir / "_quarto.yml").read_text(encoding="utf-8"))
     defaults = quarto.get("execute", {})
     lines = qmd.expand_includes(index)
@@ -125,7 +131,14 @@ def preview_markdown(index: Path, report_dir: Path, work: Path) -> tuple[str, di
                 if cell.options.get("eval", True) is False:
                     continue
                 start = time.perf_counter()
-                output = qmd.run_item(cell, namespace)
+                try:
+                    output = qmd.run_item(cell, namespace)
+                except qmd.ReportExecutionError as error:
+                    if not lenient:
+                        raise
+                    print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
+                    out.append(f"**ERROR in cell {cell.path.name}:{cell.lineno}**")
+                    continue
                 timings.append((cell, time.perf_counter() - start))
                 out.append(cell_markdown(cell, output, defaults, figures_dir))
                 plt.close("all")
@@ -136,8 +149,14 @@ def preview_markdown(index: Path, report_dir: Path, work: Path) -> tuple[str, di
                         expr = qmd.InlineExpression(
                             line.path, line.lineno, match["expr"], match.start(), match.end()
                         )
-                        value = qmd.run_item(expr, namespace).value
-                        text = text[: match.start()] + str(value) + text[match.end() :]
+                        try:
+                            shown = str(qmd.run_item(expr, namespace).value)
+                        except qmd.ReportExecutionError as error:
+                            if not lenient:
+                                raise
+                            print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
+                            shown = "**ERROR**"
+                        text = text[: match.start()] + shown + text[match.end() :]
                     out.append(text)
     return "\n".join(out), metadata, timings
 
@@ -166,7 +185,8 @@ def for_format(markdown: str, fmt: str, report_dir: Path) -> str:
             kept.append(line)
     text = "\n".join(kept)
     text = re.sub(r"\{\{<.*?>\}\}", "", text)
-    text = CROSSREF.sub(lambda m: f"[{WORDS[m[2]]} {m[1]}](#{m[1]})", text)
+    # Plain text, not links: Quarto numbers them; the preview only names them.
+    text = CROSSREF.sub(lambda m: f"{WORDS[m[2]]} *{m[1]}*", text)
     # Typst resolves image paths against its root: make them absolute.
     text = re.sub(r"\]\((figures/[^)\s]+)\)", lambda m: f"]({(report_dir / m[1]).resolve()})", text)
     return text
@@ -189,6 +209,9 @@ def main() -> int:
     parser.add_argument("--run", action="store_true", help="copy the repo and run the test profile")
     parser.add_argument("--out", type=Path, default=Path("/tmp/report-preview"))
     parser.add_argument("--ppi", type=int, default=70, help="resolution of the PNG pages")
+    parser.add_argument(
+        "--lenient", action="store_true", help="show failing cells as errors and go on"
+    )
     args = parser.parse_args()
     if args.run:
         workdir = copy_and_run(Path(tempfile.mkdtemp(prefix="report-preview-wf-")))
@@ -202,7 +225,9 @@ def main() -> int:
     out.mkdir(parents=True)
     os.environ.setdefault("PLOTLY_RENDERER", "json")
 
-    markdown, metadata, timings = preview_markdown(report_dir / "index.qmd", report_dir, out)
+    markdown, metadata, timings = preview_markdown(
+        report_dir / "index.qmd", report_dir, out, lenient=args.lenient
+    )
     quarto = yaml.safe_load((report_dir / "_quarto.yml").read_text(encoding="utf-8"))
     meta_file = out / "metadata.yaml"
     meta_file.write_text(yaml.safe_dump(pandoc_metadata(metadata), allow_unicode=True))

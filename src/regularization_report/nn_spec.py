@@ -128,6 +128,16 @@ def run_dir(dataset: str, experiment: str, variant: str, seed: int) -> str:
     return f"results/nn/{dataset}/{experiment}/{variant}/seed{seed}"
 
 
+def run_files(nn: Mapping[str, Any], name: str, experiment: str | None = None) -> list[str]:
+    """``name`` (history.csv, run.json, ...) of every seed of every run, or of one experiment's."""
+    return [
+        f"{run_dir(dataset, exp, variant, seed)}/{name}"
+        for dataset, exp, variant in runs(nn)
+        if experiment is None or exp == experiment
+        for seed in nn["seeds"]
+    ]
+
+
 def comparison_rows(nn: Mapping[str, Any]) -> list[dict[str, str]]:
     """Rows of the E5 table: ``label`` -> an (experiment, variant) of the config, checked."""
     table = nn["comparison_table"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # Student-t quantile; scipy.stats takes a second to import
 
 from .io import read_json
 
@@ -52,7 +52,7 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
     mean = float(x.mean())
     if n < 2:
         return {"mean": mean, "low": math.nan, "high": math.nan, "n": 1}
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
     return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
 
 

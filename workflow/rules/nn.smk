@@ -17,19 +17,6 @@ NN_DATASETS = sorted({dataset for dataset, _, _ in NN_RUNS})
 NN_EXPERIMENTS = nn_spec.experiment_names(NN)
 
 
-def nn_run_files(name, runs=None):
-    """``name`` (history.csv, run.json, ...) of every seed of ``runs`` (default: all)."""
-    return [
-        f"{nn_spec.run_dir(dataset, experiment, variant, seed)}/{name}"
-        for dataset, experiment, variant in (NN_RUNS if runs is None else runs)
-        for seed in NN["seeds"]
-    ]
-
-
-def nn_experiment_runs(experiment):
-    return [run for run in NN_RUNS if run[1] == experiment]
-
-
 NN_SEED_DIR = "results/nn/{dataset}/{experiment}/{variant}/seed{seed}"
 NN_WILDCARDS = {
     "dataset": "|".join(NN_DATASETS),
@@ -75,9 +62,9 @@ rule train_nn:
 rule summarize_nn:
     """Every run in one table (results/nn/summary.csv), plus curves and analyses."""
     input:
-        runs=nn_run_files("run.json"),
-        histories=nn_run_files("history.csv"),
-        steps=nn_run_files("steps.csv"),
+        runs=nn_spec.run_files(NN, "run.json"),
+        histories=nn_spec.run_files(NN, "history.csv"),
+        steps=nn_spec.run_files(NN, "steps.csv"),
     output:
         summary="results/nn/summary.csv",
         curves="results/nn/curves.csv",
@@ -97,7 +84,7 @@ rule summarize_nn:
 rule penalty_weights:
     """E4: weights of the penalty variants, compared pairwise and binned."""
     input:
-        checkpoints=nn_run_files("model.pt", nn_experiment_runs("penalties")),
+        checkpoints=nn_spec.run_files(NN, "model.pt", "penalties"),
     output:
         equivalence="results/nn/penalties/equivalence.csv",
         histogram="results/nn/penalties/weight_histogram.csv",

@@ -52,7 +52,7 @@ rule rule_graph:
 
 rule readme_rule_graph:
     """The README's copy of the rule graph; refresh it with
-    `snakemake --cores 1 --forcerun rule_graph docs/rule-graph.svg` (default profile).
+    `snakemake --cores 1 docs/rule-graph.svg --forcerun rule_graph` (default profile).
     """
     input:
         "report/figures/fig-rule-graph.svg",
