@@ -437,6 +437,7 @@ def _variant_label(variant: str) -> str:
 def overfitting_figure(curves: pd.DataFrame) -> Figure:
     """Training (dashed) and validation (solid) loss of the 256-unit demo, per variant."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     data = _mean_curves(curves, "overfitting")
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
@@ -448,8 +449,10 @@ def overfitting_figure(curves: pd.DataFrame) -> Figure:
             label = _variant_label(variant) if metric == "val_loss" else None
             ax.plot(c["epoch"], c["mean"], style, color=color, lw=1.4, label=label)
             if metric == "val_loss" and c["low"].notna().any():
-                ax.fill_between(c["epoch"], c["low"], c["high"], color=color, alpha=0.2)
+                low = c["low"].clip(lower=1e-6)  # a wide interval may dip below 0: log axis
+                ax.fill_between(c["epoch"], low, c["high"], color=color, alpha=0.2)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy")
     ax.legend(title="validation (solid), training (dashed)", fontsize=8, title_fontsize=8)
@@ -458,18 +461,25 @@ def overfitting_figure(curves: pd.DataFrame) -> Figure:
 
 
 def batchnorm_figure(curves: pd.DataFrame) -> Figure:
-    """Validation accuracy per epoch of the batch-norm demo, per variant."""
+    """Validation accuracy per epoch of the batch-norm demo: colour by network, line by scaling."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     data = _mean_curves(curves, "batchnorm")
     data = data[data["metric"] == "val_acc"]
+    variants = sorted(data["variant"].unique())
+    networks = sorted({v.removesuffix("_scaled_twice") for v in variants})
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
-    for i, variant in enumerate(sorted(data["variant"].unique())):
+    for variant in variants:
+        network = variant.removesuffix("_scaled_twice")
+        color = f"C{networks.index(network)}"
         c = data[data["variant"] == variant].sort_values("epoch")
-        style = ":" if "twice" in variant else "-"
-        ax.plot(c["epoch"], c["mean"], style, color=f"C{i}", lw=1.4, label=_variant_label(variant))
+        style = ":" if variant.endswith("_scaled_twice") else "-"
+        ax.plot(c["epoch"], c["mean"], style, color=color, lw=1.4, label=_variant_label(variant))
         if c["low"].notna().any():
-            ax.fill_between(c["epoch"], c["low"], c["high"], color=f"C{i}", alpha=0.2)
+            low, high = c["low"].clip(0, 1), c["high"].clip(0, 1)  # accuracy lives in [0, 1]
+            ax.fill_between(c["epoch"], low, high, color=color, alpha=0.15)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy")
     ax.legend(fontsize=8)

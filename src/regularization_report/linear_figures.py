@@ -307,20 +307,21 @@ def constraint_geometry(grid: pd.DataFrame, optima: pd.DataFrame, features: list
 
 def lp_unit_balls(balls: pd.DataFrame) -> Figure:
     """The unit 'circles' ||w||_p = 1 for several p in one panel."""
-    fig, ax = plt.subplots(figsize=(5.0, 5.0))
+    fig, ax = plt.subplots(figsize=(6.2, 5.0))
     ps = sorted(balls["p"].unique())
-    cmap = plt.get_cmap("viridis")
+    cmap = plt.get_cmap("plasma")
     for i, p in enumerate(ps):
         rows = balls[balls["p"] == p]
         label = "p = ∞" if np.isinf(p) else f"p = {p:g}"
-        ax.plot(rows["x"], rows["y"], color=cmap(i / max(len(ps) - 1, 1)), linewidth=2, label=label)
+        color = cmap(0.85 * i / max(len(ps) - 1, 1))  # the palest end is hard to see
+        ax.plot(rows["x"], rows["y"], color=color, linewidth=2, label=label)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_aspect("equal")
     ax.set_xlabel("$w_1$")
     ax.set_ylabel("$w_2$")
     ax.set_title("Unit balls $\\|w\\|_p = 1$")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     return fig
 
