@@ -99,7 +99,7 @@ def test_required_quarto_missing_fails_before_any_job(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "quarto.require is true but the Quarto CLI is not on PATH" in result.stderr
-    assert not (workdir / "data").exists() and not (workdir / "results").exists()
+    assert not (workdir / "data/raw").exists() and not (workdir / "results").exists()
 
 
 def _stand_in_quarto(bin_dir: Path, record: Path) -> None:
@@ -149,5 +149,5 @@ def test_invalid_config_fails_before_any_job(tmp_path: Path, case: str) -> None:
     assert result.returncode != 0
     assert "Error validating config" in result.stderr
     assert named in result.stderr
-    assert not (workdir / "data").exists()
+    assert not (workdir / "data/raw").exists()
     assert not (workdir / "results").exists()

@@ -15,6 +15,7 @@ rule export_bundled_dataset:
         dataset="iris|wine|diabetes|breast_cancer|digits",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -34,6 +35,7 @@ rule split_bundled_dataset:
         dataset="iris|wine|diabetes|breast_cancer|digits",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,

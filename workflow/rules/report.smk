@@ -29,6 +29,7 @@ rule rule_graph:
         "logs/figures/fig-rule-graph.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
@@ -62,6 +63,7 @@ rule readme_rule_graph:
         "logs/report/readme_rule_graph.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=256,
         runtime=2,
@@ -81,6 +83,7 @@ rule environment_table:
         "logs/report/environment_table.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=2,
@@ -103,6 +106,7 @@ rule data_sources_table:
         "logs/report/data_sources_table.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=256,
         runtime=2,
@@ -125,6 +129,7 @@ rule merge_report_values:
         "logs/report/merge_report_values.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=256,
         runtime=2,
@@ -141,6 +146,7 @@ rule figure_index:
         "logs/report/figure_index.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=256,
         runtime=2,
@@ -165,6 +171,7 @@ rule render_report:
         "benchmarks/report/render_report.tsv"
     conda:
         CONDA_ENV
+    threads: 2
     resources:
         mem_mb=2048,
         runtime=20,
