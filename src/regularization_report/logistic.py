@@ -34,7 +34,12 @@ def fit_one_vs_rest(
     coefs, intercepts = [], []
     for cls in model_classes:
         model = LogisticRegression(
-            C=C, l1_ratio=PENALTIES[penalty], solver="liblinear", max_iter=max_iter, tol=1e-6
+            C=C,
+            l1_ratio=PENALTIES[penalty],
+            solver="liblinear",
+            max_iter=max_iter,
+            tol=1e-6,
+            random_state=0,  # liblinear shuffles the data: a fixed seed makes reruns identical
         )
         model.fit(X, (y == cls).astype(int))
         coefs.append(model.coef_[0])

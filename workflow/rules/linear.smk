@@ -47,6 +47,7 @@ rule plot_wine_coefficients:
         "benchmarks/linear/plot_wine_coefficients.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -102,6 +103,7 @@ rule plot_iris_scaling:
         "benchmarks/linear/plot_iris_scaling.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -194,6 +196,7 @@ rule plot_regularization_paths:
         "benchmarks/linear/plot_regularization_paths.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -222,6 +225,7 @@ rule plot_alpha_selection:
         "benchmarks/linear/plot_alpha_selection.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -252,6 +256,7 @@ rule plot_sparsity_vs_alpha:
         "benchmarks/linear/plot_sparsity_vs_alpha.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -308,6 +313,7 @@ rule plot_constraint_geometry:
         "benchmarks/linear/plot_constraint_geometry.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -336,6 +342,7 @@ rule plot_lp_unit_balls:
         "benchmarks/linear/plot_lp_unit_balls.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -392,6 +399,7 @@ rule plot_correlated_features:
         "benchmarks/linear/plot_correlated_features.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -451,6 +459,7 @@ rule plot_logistic_sparsity:
         "benchmarks/linear/plot_logistic_sparsity.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -477,6 +486,7 @@ rule plot_digits_coefficients:
         "benchmarks/linear/plot_digits_coefficients.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -533,6 +543,7 @@ rule plot_torch_vs_sklearn:
         "benchmarks/linear/plot_torch_vs_sklearn.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -590,6 +601,7 @@ rule plot_alpha_explorer:
         "benchmarks/linear/plot_alpha_explorer.tsv"
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
