@@ -79,9 +79,11 @@ def _paired_batch_norms(features: int, momentum: float = 0.1) -> tuple[nn.BatchN
 @pytest.mark.parametrize("momentum", [0.1, 0.5])
 def test_batch_norm_matches_torch_in_train_and_eval_mode(momentum: float) -> None:
     torch.manual_seed(0)
-    reference, ours = _paired_batch_norms(12, momentum)
+    # float64, so that 1e-6 tests the algorithm rather than float32 rounding of
+    # running variances near 9 (one float32 ulp there is about 1e-6).
+    reference, ours = (m.double() for m in _paired_batch_norms(12, momentum))
     for step in range(5):  # several batches of different sizes, shifted and scaled
-        x = 3.0 * torch.randn(16 + 4 * step, 12) + 2.0
+        x = 3.0 * torch.randn(16 + 4 * step, 12, dtype=torch.float64) + 2.0
         torch.testing.assert_close(ours(x), reference(x), rtol=0, atol=TOL)
         for name in ("running_mean", "running_var"):
             torch.testing.assert_close(
@@ -90,7 +92,7 @@ def test_batch_norm_matches_torch_in_train_and_eval_mode(momentum: float) -> Non
     assert ours.num_batches_tracked.item() == reference.num_batches_tracked.item() == 5
     reference.eval()
     ours.eval()
-    x = torch.randn(7, 12)
+    x = torch.randn(7, 12, dtype=torch.float64)
     torch.testing.assert_close(ours(x), reference(x), rtol=0, atol=TOL)
     # In eval mode an example's output does not depend on its batch.
     torch.testing.assert_close(ours(x[:1]), ours(x)[:1], rtol=0, atol=TOL)

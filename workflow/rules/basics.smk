@@ -84,6 +84,7 @@ for fig_id, (fig_inputs, fig_caption) in BASICS_FIGURES.items():
             f"logs/figures/{fig_id}.log",
         conda:
             CONDA_ENV
+        threads: 1
         resources:
             mem_mb=1024,
             runtime=5,

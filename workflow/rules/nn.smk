@@ -48,8 +48,10 @@ rule train_nn:
         CONDA_ENV
     threads: NN["threads"]
     resources:
-        mem_mb=1024,
-        runtime=30,
+        # Fashion-MNIST (full profile) holds 70,000 images in memory and trains longer.
+        mem_mb=lambda wildcards: 4096 if wildcards.dataset == "fashion_mnist" else 1024,
+        runtime=lambda wildcards: 240 if wildcards.dataset == "fashion_mnist" else 30,
+        gpu=1 if config["device"] == "cuda" else 0,
     params:
         spec=lambda wildcards: nn_spec.run_spec(
             NN, wildcards.experiment, wildcards.variant
@@ -74,6 +76,7 @@ rule summarize_nn:
         "logs/nn/summarize_nn.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1024,
         runtime=5,
@@ -122,6 +125,7 @@ rule nn_report_values:
         "logs/nn/nn_report_values.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=512,
         runtime=5,
@@ -222,6 +226,7 @@ for fig_id, (fig_inputs, fig_caption) in NN_FIGURES.items():
             f"logs/figures/{fig_id}.log",
         conda:
             CONDA_ENV
+        threads: 1
         resources:
             mem_mb=1024,
             runtime=5,
