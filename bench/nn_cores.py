@@ -53,6 +53,26 @@ NN_TARGETS = [
 ]
 
 
+SPIN = "s = 0\nfor i in range(20_000_000):\n    s += i\n"
+
+
+def parallel_capacity() -> float:
+    """How many CPUs this process gets now: one busy loop alone vs two side by side.
+
+    2.0 on an idle 2-core machine. Other sessions' work (their own cgroups, so
+    a raised priority does not help) lowers it; read the wall times with it.
+    """
+
+    def run(n: int) -> float:
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - start
+
+    return 2 * run(1) / run(2)
+
+
 def snakemake(workdir: Path, *args: str) -> None:
     cmd = [str(Path(sys.executable).parent / "snakemake"), *args]
     result = subprocess.run(cmd, cwd=workdir, env=snakemake_env(), capture_output=True, text=True)
@@ -65,6 +85,7 @@ def measure(cores: int, root: Path) -> dict[str, float]:
     shutil.rmtree(workdir, ignore_errors=True)
     copy_repo(workdir)
     snakemake(workdir, "--cores", str(cores), *DATA_TARGETS)
+    capacity = parallel_capacity()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
@@ -77,6 +98,7 @@ def measure(cores: int, root: Path) -> dict[str, float]:
         "cpu_s": cpu,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
+        "capacity": capacity,
     }
 
 
@@ -84,14 +106,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cores", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--root", type=Path, default=Path("/tmp/nn-cores-bench"))
+    parser.add_argument(
+        "--capacity-only", action="store_true", help="only measure the CPUs available now"
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs; targets: {len(NN_TARGETS)} files")
+    if args.capacity_only:
+        print(f"CPUs available now: {parallel_capacity():.2f} of 2")
+        return
     results = {}
     for cores in args.cores:
         results[cores] = r = measure(cores, args.root)
         print(
             f"--cores {cores}: wall {r['wall_s']:.1f} s, jobs' CPU {r['cpu_s']:.1f} s, "
-            f"load average {r['load_before']:.1f} -> {r['load_after']:.1f}",
+            f"load average {r['load_before']:.1f} -> {r['load_after']:.1f}, "
+            f"CPUs available before the run {r['capacity']:.2f} of 2",
             flush=True,
         )
     if 1 in results and 2 in results:
