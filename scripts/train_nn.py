@@ -13,4 +13,5 @@ run_variant(
     variant=w.variant,
     device=snakemake.params.device,
     threads=snakemake.threads,
+    deterministic=snakemake.params.deterministic,
 )

@@ -25,6 +25,7 @@ from regularization_report import fashion_mnist as fmnist
 from regularization_report.data import load_split
 from regularization_report.io import read_json
 from regularization_report.models import MLP, MLPConfig
+from regularization_report.training import set_deterministic
 
 FULL_CONFIG = ("--configfile", "config/full.yaml")
 COURSE = yaml.safe_load((REPO / "config/config.yaml").read_text())["fashion_mnist"]["course"]
@@ -163,7 +164,7 @@ def test_deterministic_switch_on_cpu(raw_dir: Path, tmp_path: Path) -> None:
         a, b = _run_twice(raw_dir, tmp_path, spec, deterministic=True)
         assert torch.are_deterministic_algorithms_enabled()
     finally:
-        fmnist.set_deterministic(False)
+        set_deterministic(False)
     assert not torch.are_deterministic_algorithms_enabled()
     run = fmnist.run_dir("course_model", "dropout0.9", 0)
     assert (a / run / "history.csv").read_bytes() == (b / run / "history.csv").read_bytes()

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 from snakemake.utils import update_config
 
 from regularization_report import nn_spec
 from regularization_report.nn_experiments import run_variant
+from regularization_report.training import set_deterministic
 
 REPO = Path(__file__).resolve().parents[1]
 HISTORY_COLUMNS = ["epoch", "train_loss", "val_loss", "train_acc", "val_acc"]
@@ -113,20 +115,32 @@ def test_a_training_job_gives_byte_identical_files_twice(tmp_path: Path) -> None
     )
     spec = nn_spec.run_spec(_test_nn(), "batchnorm", "batch_norm")
     spec["seeds"] = [3]
-    names = ("history.csv", "steps.csv", "run.json")
+    names = ("history.csv", "steps.csv", "model.pt", "run.json")
     outputs = []
-    for attempt in ("first", "second"):
-        run_variant(
-            npz,
-            spec,
-            dataset="breast_cancer",
-            experiment="batchnorm",
-            variant="batch_norm",
-            out_root=tmp_path / attempt,
-        )
-        run = tmp_path / attempt / nn_spec.run_dir("breast_cancer", "batchnorm", "batch_norm", 3)
-        outputs.append([(run / name).read_bytes() for name in names])
+    try:
+        # The third run asks for deterministic kernels: on the CPU it changes nothing
+        # but the record of the switch.
+        for attempt, deterministic in (("first", False), ("second", False), ("third", True)):
+            run_variant(
+                npz,
+                spec,
+                dataset="breast_cancer",
+                experiment="batchnorm",
+                variant="batch_norm",
+                out_root=tmp_path / attempt,
+                deterministic=deterministic,
+            )
+            assert torch.are_deterministic_algorithms_enabled() is deterministic
+            run = (
+                tmp_path / attempt / nn_spec.run_dir("breast_cancer", "batchnorm", "batch_norm", 3)
+            )
+            outputs.append([(run / name).read_bytes() for name in names])
+    finally:
+        set_deterministic(False)
     assert outputs[0] == outputs[1]
+    assert outputs[2][:3] == outputs[0][:3]
+    assert json.loads(outputs[2][3])["deterministic"] is True
+    assert json.loads(outputs[0][3])["deterministic"] is False
     first = tmp_path / "first" / nn_spec.run_dir("breast_cancer", "batchnorm", "batch_norm", 3)
     steps = pd.read_csv(first / "steps.csv")
     assert {"unit_p15", "unit_p50", "unit_p85", "val_acc"} <= set(steps.columns)

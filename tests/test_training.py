@@ -86,7 +86,7 @@ def test_batches_cover_every_row_once_per_epoch_in_a_new_order() -> None:
 def test_fit_learns_and_evaluate_restores_the_mode(cancer: TensorData) -> None:
     model, result = train_mlp(
         _config(cancer, dropout=0.3),
-        TrainConfig(epochs=15, optimizer="adam", lr=1e-3),
+        TrainConfig(epochs=15, optimizer="adam", lr=1e-3, track_grad_norms=True),
         cancer,
         seed=0,
     )
@@ -96,7 +96,7 @@ def test_fit_learns_and_evaluate_restores_the_mode(cancer: TensorData) -> None:
     assert h["val_acc"].iloc[-1] > 0.9 > h["val_acc"].iloc[0] - 0.5
     assert h["train_loss"].iloc[-1] < h["train_loss"].iloc[0] / 3
     assert result.status == "completed" and not result.diverged
-    # Layer norms are tracked for every Linear layer.
+    # Layer norms are tracked for every Linear layer (track_grad_norms).
     for name in ("l1", "l2", "out"):
         assert h[f"grad_norm_{name}"].iloc[1:].gt(0).all()
         assert h[f"weight_norm_{name}"].gt(0).all()
@@ -137,6 +137,10 @@ def test_save_and_load_give_identical_predictions(cancer: TensorData, tmp_path: 
     assert checkpoint["model_config"]["hidden"] == [32, 32]
     assert checkpoint["extra"] == {"seed": 1}
     assert not loaded.training
+    # The same model saved twice (to another name) gives the same bytes.
+    again = tmp_path / "again.pt"
+    save_checkpoint(again, model, train_config=train_config, extra={"seed": 1})
+    assert again.read_bytes() == path.read_bytes()
 
 
 class _NotATensor:

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn import datasets as skdatasets
-from sklearn.model_selection import train_test_split
 
 from .io import atomic_path, read_json, sha256_file, write_csv, write_json
 
@@ -80,7 +78,9 @@ def load_bundled_frame(name: str) -> pd.DataFrame:
         raise ValueError(
             f"unknown bundled dataset {name!r}; choose from {sorted(BUNDLED)}"
         ) from None
-    bunch = getattr(skdatasets, spec.loader)(as_frame=True)
+    from sklearn import datasets  # here, not at the top: training jobs read splits only
+
+    bunch = getattr(datasets, spec.loader)(as_frame=True)
     frame = bunch.frame.copy()
     if "target" not in frame.columns:  # pragma: no cover - every loader above sets it
         frame["target"] = bunch.target
@@ -155,6 +155,8 @@ def split_dataset(
     """
     if test_size + val_size >= 1:
         raise ValueError(f"test_size + val_size must be < 1, got {test_size} + {val_size}")
+    from sklearn.model_selection import train_test_split
+
     stratify = y if task == "classification" else None
     X_rest, X_test, y_rest, y_test = train_test_split(
         X, y, test_size=test_size, random_state=seed, stratify=stratify

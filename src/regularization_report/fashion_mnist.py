@@ -158,24 +158,6 @@ def course_files(course: Mapping[str, Any], name: str) -> list[str]:
 
 
 # --- the course's demos: training ---------------------------------------------------------
-def set_deterministic(enabled: bool) -> None:
-    """Ask PyTorch for deterministic kernels (CUDA: cuBLAS workspace, no cuDNN autotuning).
-
-    On the CPU our runs are deterministic already; on CUDA some kernels (atomic
-    adds in reductions and some backward passes) differ run to run, and this
-    switch trades speed for identical results. An operation without a
-    deterministic implementation then raises instead of silently differing.
-    """
-    import torch
-
-    if enabled:
-        # Must be set before cuBLAS starts; harmless on the CPU.
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(enabled)
-    torch.backends.cudnn.benchmark = False
-    torch.backends.cudnn.deterministic = enabled
-
-
 def apply_keras_defaults(model: nn.Module) -> nn.Module:
     """Initialize like Keras: Glorot-uniform weights, zero biases, Keras batch-norm constants.
 
@@ -257,6 +239,7 @@ def run_course_variant(
         resolve_device,
         save_checkpoint,
         seed_everything,
+        set_deterministic,
         write_history,
     )
 

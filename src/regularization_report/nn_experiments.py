@@ -45,6 +45,7 @@ from .training import (
     evaluate,
     resolve_device,
     save_checkpoint,
+    set_deterministic,
     train_mlp,
     write_history,
 )
@@ -187,9 +188,15 @@ def run_variant(
     out_root: str | os.PathLike[str] = ".",
     device: str = "cpu",
     threads: int = 1,
+    deterministic: bool = False,
 ) -> list[dict[str, Any]]:
-    """Train every seed of one variant and write its files; return the run.json contents."""
+    """Train every seed of one variant and write its files; return the run.json contents.
+
+    ``deterministic`` asks PyTorch for deterministic kernels (see
+    training.set_deterministic): CPU runs are reproducible without it.
+    """
     used_threads = configure_threads(threads)
+    set_deterministic(deterministic)
     torch_device = resolve_device(device)
     data = TensorData.from_split(load_split(split_path), device=torch_device)
     model_config = MLPConfig(
@@ -241,6 +248,7 @@ def run_variant(
             "train_config": train_config.to_dict(),
             "analyses": found,
             "threads": used_threads,
+            "deterministic": deterministic,
             "device": torch_device.type,
         }
         write_history(result.history, out / "history.csv")

@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .io import atomic_path, write_csv
+from .io import atomic_open, write_csv
 from .models import MLP, MLPConfig, decay_and_no_decay
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,22 @@ def configure_threads(threads: int) -> int:
         raise ValueError(f"threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
     return torch.get_num_threads()
+
+
+def set_deterministic(enabled: bool) -> None:
+    """Ask PyTorch for deterministic kernels (CUDA: cuBLAS workspace, no cuDNN autotuning).
+
+    On the CPU our runs are deterministic already; on CUDA some kernels (atomic
+    adds in reductions and some backward passes) differ run to run, and this
+    switch trades speed for identical results. An operation without a
+    deterministic implementation then raises instead of silently differing.
+    """
+    if enabled:
+        # Must be set before cuBLAS starts; harmless on the CPU.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(enabled)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = enabled
 
 
 def seed_everything(seed: int) -> None:
@@ -192,7 +208,9 @@ class TrainConfig:
     min_delta: float = 0.0  # validation loss (by more than min_delta); None trains all epochs
     restore_best: bool = True  # with early stopping, end with the weights of the best epoch
     evaluate_train: bool = True  # eval-mode pass over the training set each epoch (train_loss)
-    track_grad_norms: bool = True  # per-layer gradient norms every step (history columns)
+    # Per-layer gradient norms every step (history columns grad_norm_*): costs about a
+    # third of the loop's speed on small MLPs, so only runs that plot them turn it on.
+    track_grad_norms: bool = False
     eval_batch_size: int = 4096  # rows per forward pass in evaluate()
     # Which parameters a penalty touches: see models.decay_and_no_decay (weights of
     # Linear layers only; biases and batch norm's scale and shift are never penalized).
@@ -635,8 +653,11 @@ def save_checkpoint(
         "extra": dict(extra or {}),
         "torch_version": str(torch.__version__),
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    # Saved through a file object: torch names the archive's root folder after a
+    # path's file name (here a random temporary one), which would make equal
+    # models give different bytes.
+    with atomic_open(path, "wb") as handle:
+        torch.save(payload, handle)
 
 
 def load_checkpoint(

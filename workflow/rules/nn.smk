@@ -57,6 +57,7 @@ rule train_nn:
             NN, wildcards.experiment, wildcards.variant
         ),
         device=config["device"],
+        deterministic=config["deterministic"],
     script:
         "../../scripts/train_nn.py"
 
