@@ -321,21 +321,23 @@ def train_one_epoch(
 ) -> EpochStats:
     """One epoch of the six-step loop; returns train-mode loss, accuracy and gradient norms.
 
-    Sums stay on the device (no ``.item()`` per step); the one synchronisation
-    is at the end of the epoch. ``on_step(step, batch_loss, layer_grad_norms)``
-    is called after each update, when given (it may synchronise).
+    Per step, the loop only keeps references (the detached batch loss, the
+    predicted classes): sums and the one synchronisation happen once, at the end
+    of the epoch, so the loop costs little more than a bare one.
+    ``on_step(step, batch_loss, layer_grad_norms)`` is called after each update,
+    when given (it may synchronise).
     """
     model.train()
     weights = layer_weights(model) if config.track_grad_norms else []
+    tracked = config.track_grad_norms or config.clip_grad_norm is not None
     params = [p for p in model.parameters() if p.requires_grad]
     device = params[0].device
-    loss_sum = torch.zeros((), device=device)
-    correct = torch.zeros((), device=device, dtype=torch.long)
-    grad_sum = torch.zeros((), device=device)
-    grad_max = torch.zeros((), device=device)
-    layer_sum = torch.zeros(len(weights), device=device)
-    n_rows = 0
-    steps = 0
+    batch_losses: list[torch.Tensor] = []
+    batch_sizes: list[int] = []
+    predicted: list[torch.Tensor] = []
+    targets: list[torch.Tensor] = []
+    total_norms: list[torch.Tensor] = []
+    layer_norm_steps: list[torch.Tensor] = []
     for X, y in batches:  # 1. load a mini-batch
         optimizer.zero_grad(set_to_none=True)  # 2. reset the gradients
         logits = model(X)  # 3. forward pass (the hypothesis)
@@ -344,38 +346,43 @@ def train_one_epoch(
         objective = loss if penalty is None else loss + penalty  # ... plus any weight penalty
         objective.backward()  # 5. backward pass
         layer_norms = None
-        if config.track_grad_norms or config.clip_grad_norm is not None:
+        if tracked:
             grads = [p.grad for p in params if p.grad is not None]
             total_norm = torch.nn.utils.get_total_norm(grads)
-            grad_sum += total_norm
-            grad_max = torch.maximum(grad_max, total_norm)
+            total_norms.append(total_norm)
             if weights:
                 layer_norms = torch.stack([torch.linalg.vector_norm(w.grad) for _, w in weights])
-                layer_sum += layer_norms
+                layer_norm_steps.append(layer_norms)
             if config.clip_grad_norm is not None:
                 torch.nn.utils.clip_grads_with_norm_(params, config.clip_grad_norm, total_norm)
         optimizer.step()  # 6. update the parameters
-        n = len(y)
-        loss_sum += loss.detach() * n
+        batch_losses.append(loss.detach())
+        batch_sizes.append(len(y))
         if y.dtype == torch.long and logits.dim() == 2:
-            correct += (logits.detach().argmax(dim=1) == y).sum()
-        n_rows += n
-        steps += 1
+            predicted.append(logits.detach().argmax(dim=1))
+            targets.append(y)
         if on_step is not None:
-            on_step(first_step + steps, loss.detach(), layer_norms)
-    tracked = config.track_grad_norms or config.clip_grad_norm is not None
+            on_step(first_step + len(batch_losses), batch_losses[-1], layer_norms)
+    steps, n_rows = len(batch_losses), sum(batch_sizes)
+    if not steps:
+        raise ValueError("the epoch had no batches: is the training set empty?")
+    sizes = torch.tensor(batch_sizes, device=device, dtype=batch_losses[0].dtype)
+    loss_sum = torch.dot(torch.stack(batch_losses), sizes)
+    correct = (torch.cat(predicted) == torch.cat(targets)).sum() if predicted else None
+    grad_norm_mean = grad_norm_max = math.nan
+    if total_norms:
+        norms = torch.stack(total_norms)
+        grad_norm_mean, grad_norm_max = norms.mean().item(), norms.max().item()
+    layer_means = torch.stack(layer_norm_steps).mean(dim=0).tolist() if layer_norm_steps else []
     return EpochStats(
-        loss=loss_sum.item() / max(n_rows, 1),
-        acc=correct.item() / max(n_rows, 1),
+        loss=loss_sum.item() / n_rows,
+        acc=correct.item() / n_rows if correct is not None else 0.0,
         steps=steps,
-        grad_norm_mean=grad_sum.item() / steps if tracked and steps else math.nan,
-        grad_norm_max=grad_max.item() if tracked and steps else math.nan,
+        grad_norm_mean=grad_norm_mean,
+        grad_norm_max=grad_norm_max,
         layer_grad_norms={
-            name: value / steps
-            for (name, _), value in zip(weights, layer_sum.tolist(), strict=True)
-        }
-        if steps
-        else {},
+            name: value for (name, _), value in zip(weights, layer_means, strict=True)
+        },
     )
 
 
