@@ -93,6 +93,46 @@ def script_path(name):
     return f"scripts/{name}"
 
 
+# --- jobs that loop over several experiments (the linear part) ---------------
+def raw_data(dataset):
+    return {
+        "data": f"data/raw/{dataset}/data.csv",
+        "manifest": f"data/raw/{dataset}/manifest.json",
+    }
+
+
+def processed_split(dataset):
+    return f"data/processed/{dataset}.npz"
+
+
+def experiment(kind, inputs, outputs, params):
+    """One run of a linear_jobs function: its files and its config section."""
+    return {"kind": kind, "inputs": inputs, "outputs": outputs, "params": dict(params)}
+
+
+def linear_figure(fig_id, inputs, caption, **params):
+    """One figure of linear_figures: its inputs, drawing parameters and caption."""
+    outputs = dict(zip(("png", "svg", "pdf", "json"), figure_outputs(fig_id)))
+    params = {"id": fig_id, "caption": caption, **params}
+    return experiment("figure", inputs, outputs, params)
+
+
+def named_files(runs, kind):
+    """``{"<run>__<name>": path}``: the inputs or outputs of every run, for one rule."""
+    return {
+        f"{name}__{key}": path
+        for name, run in runs.items()
+        for key, path in run[kind].items()
+    }
+
+
+def run_params(runs):
+    return {
+        name: {"kind": run["kind"], "params": run["params"]}
+        for name, run in runs.items()
+    }
+
+
 # --- Quarto ------------------------------------------------------------------
 QUARTO = shutil.which("quarto")
 QUARTO_INSTALL_HINT = (

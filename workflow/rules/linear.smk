@@ -10,22 +10,6 @@
 LINEAR = config["linear"]
 
 
-def raw_data(dataset):
-    return {
-        "data": f"data/raw/{dataset}/data.csv",
-        "manifest": f"data/raw/{dataset}/manifest.json",
-    }
-
-
-def processed_split(dataset):
-    return f"data/processed/{dataset}.npz"
-
-
-def experiment(kind, inputs, outputs, params):
-    """One run of a linear_jobs function: its files and its config section."""
-    return {"kind": kind, "inputs": inputs, "outputs": outputs, "params": dict(params)}
-
-
 # --- scikit-learn experiments: name -> run ---------------------------------------------
 LINEAR_MODELS = {
     # C1/C2: the course's wine regression with LinearRegression, Lasso and Ridge.
@@ -164,13 +148,6 @@ LINEAR_TORCH = {
 LINEAR_OUTPUTS = {
     name: run["outputs"] for name, run in (LINEAR_MODELS | LINEAR_TORCH).items()
 }
-
-
-def linear_figure(fig_id, inputs, caption, **params):
-    """One figure of linear_figures: its inputs, drawing parameters and caption."""
-    outputs = dict(zip(("png", "svg", "pdf", "json"), figure_outputs(fig_id)))
-    params = {"id": fig_id, "caption": caption, **params}
-    return experiment("figure", inputs, outputs, params)
 
 
 # --- figures: name -> run (the figure id is its params' id) ----------------------------
@@ -314,22 +291,6 @@ LINEAR_FIGURES = {
 LINEAR_FIGURES["alpha_explorer"]["outputs"][
     "html"
 ] = "report/figures/fig-alpha-explorer.html"
-
-
-def named_files(runs, kind):
-    """``{"<run>__<name>": path}``: the inputs or outputs of every run, for one rule."""
-    return {
-        f"{name}__{key}": path
-        for name, run in runs.items()
-        for key, path in run[kind].items()
-    }
-
-
-def run_params(runs):
-    return {
-        name: {"kind": run["kind"], "params": run["params"]}
-        for name, run in runs.items()
-    }
 
 
 rule linear_models:
