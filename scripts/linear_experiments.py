@@ -10,10 +10,10 @@ from regularization_report.threads import limit_threads
 
 log = setup_logging(snakemake.log[0])
 limit_threads(snakemake.threads)
-provenance = {"script": "scripts/linear_experiments.py", "rule": snakemake.rule}
-runs = {
-    name: {**run, "params": {**run["params"], **provenance}} if run["kind"] == "figure" else run
-    for name, run in snakemake.params.runs.items()
-}
+runs = dict(snakemake.params.runs)
+for name, run in runs.items():
+    if run["kind"] == "figure":  # its sidecar names the script and rule that drew it
+        provenance = {"script": snakemake.params.script, "rule": snakemake.rule}
+        runs[name] = {**run, "params": {**run["params"], **provenance}}
 seconds = run_all(runs, dict(snakemake.input.items()), dict(snakemake.output.items()))
 log.info(f"{len(seconds)} runs in {sum(seconds.values()):.2f} s")

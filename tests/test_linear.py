@@ -315,24 +315,17 @@ def test_raw_coefficient_times_sd_is_the_standardized_coefficient(wine) -> None:
 
 
 def test_lasso_picks_fewer_of_a_correlated_group_than_elastic_net() -> None:
-    X, y = correlated_design(
-        n_samples=200,
-        group_size=3,
-        n_noise_features=3,
-        within_group_noise=0.05,
-        signal_coef=3.0,
-        noise=3.0,
-        seed=0,
-    )
-    again, _ = correlated_design(
-        n_samples=200,
-        group_size=3,
-        n_noise_features=3,
-        within_group_noise=0.05,
-        signal_coef=3.0,
-        noise=3.0,
-        seed=0,
-    )
+    design = {
+        "n_samples": 200,
+        "group_size": 3,
+        "n_noise_features": 3,
+        "within_group_noise": 0.05,
+        "signal_coef": 3.0,
+        "noise": 3.0,
+        "seed": 0,
+    }
+    X, y = correlated_design(**design)
+    again, _ = correlated_design(**design)
     pd.testing.assert_frame_equal(X, again)  # the construction is seeded
     assert np.corrcoef(X["group_1"], X["group_2"])[0, 1] > 0.99
     _, coefficients = correlated_features(

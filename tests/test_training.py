@@ -20,9 +20,11 @@ from regularization_report.training import (
     evaluate,
     fit,
     load_checkpoint,
+    make_optimizer,
     resolve_device,
     save_checkpoint,
     train_mlp,
+    train_one_epoch,
     write_history,
 )
 
@@ -274,3 +276,12 @@ def test_configs_reject_bad_values() -> None:
         TrainConfig.from_dict({"epochs": 1, "learning_rate": 0.1})
     assert TrainConfig.from_dict(TrainConfig(lr=0.3).to_dict()) == TrainConfig(lr=0.3)
     assert MLPConfig.from_dict(MLPConfig(3, 2, hidden=[5]).to_dict()) == MLPConfig(3, 2, (5,))
+
+
+def test_an_epoch_without_batches_is_an_error(cancer: TensorData) -> None:
+    model = MLP(_config(cancer))
+    config = TrainConfig(epochs=1)
+    with pytest.raises(ValueError, match="no batches"):
+        train_one_epoch(
+            model, [], torch.nn.functional.cross_entropy, make_optimizer(model, config), config
+        )
