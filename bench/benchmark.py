@@ -211,8 +211,8 @@ def measure_training(repeats: int = 7) -> list[dict[str, Any]]:
     import torch
     from sklearn.datasets import load_digits
 
-    from regularization_report.models import MLPConfig
-    from regularization_report.training import TrainConfig, configure_threads
+    from regularization_report.nn.models import MLPConfig
+    from regularization_report.nn.training import TrainConfig, configure_threads
 
     configure_threads(1)  # as a training job with threads: 1
     digits = load_digits()
@@ -275,7 +275,7 @@ def ours_loop(model: Any, X: Any, y: Any, config: Any, epochs: int) -> None:
     """The training core's epoch loop, as ``fit`` calls it (without its evaluation passes)."""
     import torch
 
-    from regularization_report.training import TensorBatches, make_optimizer, train_one_epoch
+    from regularization_report.nn.training import TensorBatches, make_optimizer, train_one_epoch
 
     optimizer = make_optimizer(model, config)
     batches = TensorBatches(X, y, config.batch_size, seed=0)
@@ -308,7 +308,7 @@ def throughput(
     """Training rows per second of ``loop`` on a freshly seeded model."""
     import torch
 
-    from regularization_report.models import MLP
+    from regularization_report.nn.models import MLP
 
     torch.manual_seed(0)
     model = MLP(model_config)

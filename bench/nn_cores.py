@@ -34,8 +34,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from conftest import copy_repo, snakemake_env  # noqa: E402
 
-from regularization_report.basics_figures import FIGURES as BASICS_FIGURES  # noqa: E402
-from regularization_report.nn_figures import FIGURES as NN_FIGURES  # noqa: E402
+from regularization_report.figures.basics import FIGURES as BASICS_FIGURES  # noqa: E402
+from regularization_report.figures.nn import FIGURES as NN_FIGURES  # noqa: E402
 
 DATA_TARGETS = [
     "data/processed/digits.npz",

@@ -2,7 +2,7 @@
 
 import shutil
 
-from regularization_report.io import atomic_path
+from regularization_report.files import atomic_path
 from regularization_report.logs import setup_logging
 
 log = setup_logging(snakemake.log[0])

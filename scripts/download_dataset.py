@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from regularization_report.download import fetch_dataset
+from regularization_report.data.download import fetch_dataset
 
 with Path(snakemake.log[0]).open("w", encoding="utf-8") as log_file:
     sys.stderr = log_file

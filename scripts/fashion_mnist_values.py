@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from regularization_report.fashion_mnist import course_values
-from regularization_report.io import write_json
+from regularization_report.files import write_json
 from regularization_report.logs import setup_logging
+from regularization_report.nn.fashion_course import course_values
 
 setup_logging(snakemake.log[0])
 summary = pd.read_csv(snakemake.input.summary[0]) if snakemake.input.summary else None

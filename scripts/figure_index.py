@@ -1,8 +1,8 @@
 """Collect the figure sidecars into report/figures/index.csv."""
 
-from regularization_report.io import write_csv
+from regularization_report.files import write_csv
 from regularization_report.logs import setup_logging
-from regularization_report.report_assets import figure_index
+from regularization_report.report.assets import figure_index
 
 log = setup_logging(snakemake.log[0])
 index = figure_index(snakemake.input)

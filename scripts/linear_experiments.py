@@ -1,10 +1,10 @@
 """Run the experiments (or draw the figures) of one linear-part job, one after another.
 
 The rule's params name each run's kind and parameters; its inputs and outputs
-are the runs' files, prefixed ``<run>__`` (see regularization_report.linear_jobs).
+are the runs' files, prefixed ``<run>__`` (see regularization_report.linear.experiments).
 """
 
-from regularization_report.linear_jobs import run_all
+from regularization_report.linear.experiments import run_all
 from regularization_report.logs import setup_logging
 from regularization_report.threads import limit_threads
 

@@ -1,8 +1,8 @@
 """Merge every part's values into results/report_values.json (what the prose quotes)."""
 
-from regularization_report.io import write_json
+from regularization_report.files import write_json
 from regularization_report.logs import setup_logging
-from regularization_report.report_assets import merge_values
+from regularization_report.report.assets import merge_values
 
 log = setup_logging(snakemake.log[0])
 values = merge_values(snakemake.input)

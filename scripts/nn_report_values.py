@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from regularization_report.io import write_csv, write_json
+from regularization_report.files import write_csv, write_json
 from regularization_report.logs import setup_logging
-from regularization_report.nn_summary import comparison_table, nn_values
+from regularization_report.nn.summary import comparison_table, nn_values
 
 log = setup_logging(snakemake.log[0])
 p = snakemake.params

@@ -1,9 +1,9 @@
 """E4: compare the final weights of the penalty variants; histogram the first layer."""
 
-from regularization_report.io import write_csv
+from regularization_report.files import write_csv
 from regularization_report.logs import setup_logging
-from regularization_report.nn_experiments import penalty_weight_tables
-from regularization_report.training import configure_threads
+from regularization_report.nn.analyses import penalty_weight_tables
+from regularization_report.nn.training import configure_threads
 
 log = setup_logging(snakemake.log[0])
 configure_threads(snakemake.threads)

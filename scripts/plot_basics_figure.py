@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from regularization_report.basics_figures import FIGURES
+from regularization_report.figures.basics import FIGURES
+from regularization_report.figures.style import figure_stem, save_figure
 from regularization_report.logs import setup_logging
-from regularization_report.plotting import figure_stem, save_figure
 
 setup_logging(snakemake.log[0])
 stem = figure_stem(snakemake.output)

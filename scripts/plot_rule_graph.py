@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from regularization_report.figures.rule_graph import draw_rule_graph, parse_rulegraph
+from regularization_report.figures.style import figure_stem, save_figure
 from regularization_report.logs import setup_logging
-from regularization_report.plotting import figure_stem, save_figure
-from regularization_report.rule_graph import draw_rule_graph, parse_rulegraph
 
 log = setup_logging(snakemake.log[0])
 with tempfile.TemporaryDirectory() as tmp:

@@ -1,12 +1,12 @@
-"""Experiment A: the PyTorch basics measured (see regularization_report.basics)."""
+"""Experiment A: the PyTorch basics measured (see regularization_report.nn.basics)."""
 
 import pandas as pd
 
-from regularization_report import basics
-from regularization_report.data import load_split
-from regularization_report.io import write_csv, write_json
+from regularization_report.data.bundled import load_split
+from regularization_report.files import write_csv, write_json
 from regularization_report.logs import setup_logging
-from regularization_report.training import TensorData, configure_threads
+from regularization_report.nn import basics
+from regularization_report.nn.training import TensorData, configure_threads
 
 log = setup_logging(snakemake.log[0])
 configure_threads(snakemake.threads)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from regularization_report.data import BUNDLED, process_bundled
+from regularization_report.data.bundled import BUNDLED, process_bundled
 from regularization_report.logs import setup_logging
 
 log = setup_logging(snakemake.log[0])

@@ -1,8 +1,8 @@
 """The course demos on Fashion-MNIST: one summary row per run, and every epoch's curves."""
 
-from regularization_report.fashion_mnist import curves_frame, summary_frame
-from regularization_report.io import write_csv
+from regularization_report.files import write_csv
 from regularization_report.logs import setup_logging
+from regularization_report.nn.fashion_course import curves_frame, summary_frame
 
 log = setup_logging(snakemake.log[0])
 summary = summary_frame(snakemake.input.runs)

@@ -1,8 +1,8 @@
 """Collect every neural-network run: summary.csv, curves.csv, steps.csv, analyses.csv."""
 
-from regularization_report.io import write_csv
+from regularization_report.files import write_csv
 from regularization_report.logs import setup_logging
-from regularization_report.nn_summary import (
+from regularization_report.nn.summary import (
     analyses_frame,
     curves_frame,
     steps_frame,

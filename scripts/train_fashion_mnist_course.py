@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from regularization_report.fashion_mnist import run_course_variant
 from regularization_report.logs import setup_logging
+from regularization_report.nn.fashion_course import run_course_variant
 
 setup_logging(snakemake.log[0])
 run_course_variant(

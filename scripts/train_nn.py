@@ -1,7 +1,7 @@
 """Train every seed of one (dataset, experiment, variant): see nn_experiments.run_variant."""
 
 from regularization_report.logs import setup_logging
-from regularization_report.nn_experiments import run_variant
+from regularization_report.nn.analyses import run_variant
 
 log = setup_logging(snakemake.log[0])
 w = snakemake.wildcards

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from regularization_report.download import write_idx
+from regularization_report.data.download import write_idx
 
 FILES = (
     "train-images-idx3-ubyte.gz",
@@ -68,7 +68,7 @@ def pin_to(blobs: dict[str, bytes], site_dir: Path) -> dict[str, str]:
             # Written by tests/fashion_fixtures.py: Fashion-MNIST pinned to test fixtures.
             import dataclasses
 
-            from regularization_report import download
+            from regularization_report.data import download
 
             _PINS = {pins!r}
             _spec = download.DATASETS["fashion_mnist"]

@@ -7,9 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regularization_report import basics
-from regularization_report.data import Split, export_bundled, load_bundled_frame, split_dataset
-from regularization_report.training import TensorData
+from regularization_report.data.bundled import (
+    Split,
+    export_bundled,
+    load_bundled_frame,
+    split_dataset,
+)
+from regularization_report.nn import basics
+from regularization_report.nn.training import TensorData
 
 
 def _split(name: str) -> Split:

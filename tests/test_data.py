@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regularization_report.data import (
+from regularization_report.data.bundled import (
     BUNDLED,
     export_bundled,
     load_bundled_frame,
@@ -16,7 +16,7 @@ from regularization_report.data import (
     process_bundled,
     read_raw,
 )
-from regularization_report.io import read_json, sha256_file
+from regularization_report.files import read_json, sha256_file
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regularization_report.download import (
+from regularization_report.data.download import (
     DATASETS,
     FASHION_MNIST_CLASSES,
     DatasetSpec,
@@ -34,7 +34,7 @@ from regularization_report.download import (
     read_idx,
     write_idx,
 )
-from regularization_report.io import read_json
+from regularization_report.files import read_json
 
 FAST = {"retries": 3, "backoff": 0.001, "timeout": 5.0, "progress": False}
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regularization_report.data import Split, load_bundled_frame, split_dataset
-from regularization_report.explorer import (
+from regularization_report.data.bundled import Split, load_bundled_frame, split_dataset
+from regularization_report.linear.explorer import (
     EXPLORER_DIV_ID,
     alpha_explorer_data,
     alpha_explorer_figure,

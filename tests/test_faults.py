@@ -36,9 +36,9 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from test_download import Server
 
-from regularization_report.io import read_json
-from regularization_report.models import MLP, MLPConfig
-from regularization_report.training import load_checkpoint, save_checkpoint
+from regularization_report.files import read_json
+from regularization_report.nn.models import MLP, MLPConfig
+from regularization_report.nn.training import load_checkpoint, save_checkpoint
 
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 MANIFEST = "data/raw/fashion_mnist/manifest.json"

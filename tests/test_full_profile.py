@@ -21,11 +21,11 @@ from fashion_fixtures import FILES, fixture_arrays, pin_to, write_fixture_files
 from test_download import Server
 from torch import nn
 
-from regularization_report import fashion_mnist as fmnist
-from regularization_report.data import load_split
-from regularization_report.io import read_json
-from regularization_report.models import MLP, MLPConfig
-from regularization_report.training import set_deterministic
+from regularization_report.data.bundled import load_split
+from regularization_report.files import read_json
+from regularization_report.nn import fashion_course as fmnist
+from regularization_report.nn.models import MLP, MLPConfig
+from regularization_report.nn.training import set_deterministic
 
 FULL_CONFIG = ("--configfile", "config/full.yaml")
 COURSE = yaml.safe_load((REPO / "config/config.yaml").read_text())["fashion_mnist"]["course"]

@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from regularization_report.io import atomic_open, read_json, sha256_file, write_csv, write_json
-from regularization_report.plotting import figure_stem, save_figure
-from regularization_report.report_assets import figure_index, merge_values
+from regularization_report.figures.style import figure_stem, save_figure
+from regularization_report.files import atomic_open, read_json, sha256_file, write_csv, write_json
+from regularization_report.report.assets import figure_index, merge_values
 
 
 def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None:

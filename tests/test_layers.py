@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from regularization_report.layers import BatchNorm1d, Dropout
-from regularization_report.models import MLP, MLPConfig
+from regularization_report.nn.layers import BatchNorm1d, Dropout
+from regularization_report.nn.models import MLP, MLPConfig
 
 TOL = 1e-6
 

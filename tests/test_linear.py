@@ -12,18 +12,23 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge
 
-from regularization_report.correlated import correlated_design, correlated_features
-from regularization_report.data import load_bundled_frame
-from regularization_report.geometry import (
+from regularization_report.data.bundled import load_bundled_frame
+from regularization_report.linear.correlated import correlated_design, correlated_features
+from regularization_report.linear.geometry import (
     constrained_optima,
     l1_constrained,
     l2_constrained,
     least_squares,
     two_feature_problem,
 )
-from regularization_report.linear import wine_course, wine_feature_scales
-from regularization_report.normalization import iris_normalization
-from regularization_report.paths import (
+from regularization_report.linear.normalization import iris_normalization
+from regularization_report.linear.penalties import (
+    lasso_alpha_max,
+    ridge_alpha,
+    ridge_closed_form,
+    soft_threshold,
+)
+from regularization_report.linear.regularization_paths import (
     choose_alpha,
     entry_order,
     exact_lasso_path,
@@ -33,12 +38,7 @@ from regularization_report.paths import (
     sparsity,
     standardize,
 )
-from regularization_report.penalties import (
-    lasso_alpha_max,
-    ridge_alpha,
-    ridge_closed_form,
-    soft_threshold,
-)
+from regularization_report.linear.wine import wine_course, wine_feature_scales
 
 
 @pytest.fixture(scope="module")
@@ -344,8 +344,8 @@ def test_lasso_picks_fewer_of_a_correlated_group_than_elastic_net() -> None:
 
 
 def test_l1_logistic_regression_is_sparse_and_l2_is_not() -> None:
-    from regularization_report.data import Split, split_dataset
-    from regularization_report.logistic import logistic_sparsity
+    from regularization_report.data.bundled import Split, split_dataset
+    from regularization_report.linear.logistic import logistic_sparsity
 
     frame = load_bundled_frame("breast_cancer")
     X = frame.drop(columns="target").to_numpy(dtype=np.float32)

@@ -1,4 +1,4 @@
-"""The loop of the linear part's jobs (regularization_report.linear_jobs)."""
+"""The loop of the linear part's jobs (regularization_report.linear.experiments)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from regularization_report.linear_jobs import EXPERIMENTS, run_all, split_names
+from regularization_report.linear.experiments import EXPERIMENTS, run_all, split_names
 
 
 def test_split_names_groups_files_by_run() -> None:

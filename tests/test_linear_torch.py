@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from regularization_report.data import load_bundled_frame
-from regularization_report.paths import standardize
-from regularization_report.penalties import soft_threshold
-from regularization_report.torch_linear import (
+from regularization_report.data.bundled import load_bundled_frame
+from regularization_report.linear.penalties import soft_threshold
+from regularization_report.linear.regularization_paths import standardize
+from regularization_report.linear.torch_linear import (
     compare_with_sklearn,
     fit_torch_linear,
     sklearn_reference,

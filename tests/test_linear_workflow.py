@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regularization_report.paths import interpolate_path
+from regularization_report.linear.regularization_paths import interpolate_path
 
 pytestmark = pytest.mark.workflow
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from regularization_report import nn_spec
-from regularization_report.models import MLPConfig
-from regularization_report.nn_summary import comparison_table, mean_ci
-from regularization_report.training import TrainConfig
+from regularization_report.nn import spec as nn_spec
+from regularization_report.nn.models import MLPConfig
+from regularization_report.nn.summary import comparison_table, mean_ci
+from regularization_report.nn.training import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -118,7 +118,7 @@ def test_comparison_table_reads_the_named_runs() -> None:
 
 
 def test_prose_formats_values_and_tolerates_missing_paths() -> None:
-    from regularization_report.nn_summary import Prose
+    from regularization_report.nn.summary import Prose
 
     prose = Prose({"a": {"b": {"mean": 0.12345, "low": 0.1, "high": 0.15}}, "n": 5, "xs": [1, 2]})
     assert prose.num("a", "b") == "0.123"

@@ -11,9 +11,9 @@ import torch
 import yaml
 from snakemake.utils import update_config
 
-from regularization_report import nn_spec
-from regularization_report.nn_experiments import run_variant
-from regularization_report.training import set_deterministic
+from regularization_report.nn import spec as nn_spec
+from regularization_report.nn.analyses import run_variant
+from regularization_report.nn.training import set_deterministic
 
 REPO = Path(__file__).resolve().parents[1]
 HISTORY_COLUMNS = ["epoch", "train_loss", "val_loss", "train_acc", "val_acc"]
@@ -106,7 +106,7 @@ def test_nn_figures_and_values_are_published(test_run: Path) -> None:
 
 
 def test_a_training_job_gives_byte_identical_files_twice(tmp_path: Path) -> None:
-    from regularization_report.data import export_bundled, process_bundled
+    from regularization_report.data.bundled import export_bundled, process_bundled
 
     export_bundled("breast_cancer", tmp_path / "raw")
     npz = tmp_path / "breast_cancer.npz"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from regularization_report.norms import (
+from regularization_report.linear.norms import (
     lp_norm,
     matrix_norm_by_hand,
     matrix_norm_table,

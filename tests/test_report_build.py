@@ -22,8 +22,8 @@ import torch
 import yaml
 from conftest import TEST_CONFIG, run_snakemake
 
-from regularization_report import qmd
-from regularization_report.io import sha256_file
+from regularization_report.files import sha256_file
+from regularization_report.report import qmd
 
 pytestmark = pytest.mark.workflow
 

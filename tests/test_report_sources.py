@@ -21,9 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from regularization_report import qmd
-from regularization_report import report_support as rs
-from regularization_report.rule_graph import (
+from regularization_report.figures.rule_graph import (
     RuleGraph,
     draw_rule_graph,
     layers,
@@ -32,6 +30,8 @@ from regularization_report.rule_graph import (
     split_label,
     transitive_reduction,
 )
+from regularization_report.report import qmd
+from regularization_report.report import support as rs
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT = REPO / "report"

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from regularization_report.data import Split, load_bundled_frame, split_dataset
-from regularization_report.models import MLP, MLPConfig, decay_and_no_decay
-from regularization_report.training import (
+from regularization_report.data.bundled import Split, load_bundled_frame, split_dataset
+from regularization_report.nn.models import MLP, MLPConfig, decay_and_no_decay
+from regularization_report.nn.training import (
     TensorBatches,
     TensorData,
     TrainConfig,

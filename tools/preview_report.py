@@ -33,7 +33,7 @@ import pypandoc
 import typst
 import yaml
 
-from regularization_report import qmd
+from regularization_report.report import qmd
 
 REPO = Path(__file__).resolve().parents[1]
 CROSSREF = re.compile(r"(?<![\w@])@((fig|tbl|sec|eq)-[\w-]+)")

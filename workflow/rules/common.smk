@@ -54,7 +54,7 @@ with open(Path(workflow.basedir, "workflow", "report", "figures.yaml")) as handl
 
 
 def figure_outputs(fig_id):
-    """The four files every figure rule writes (see regularization_report.plotting).
+    """The four files every figure rule writes (see regularization_report.figures.style).
 
     The PNG of a headline figure (REPORT_FIGURES) is flagged for Snakemake's report.
     """

@@ -8,7 +8,7 @@ import sys
 if SRC_DIR not in sys.path:
     sys.path.insert(0, SRC_DIR)
 
-from regularization_report import fashion_mnist as fmnist
+from regularization_report.nn import fashion_course as fmnist
 
 FASHION_MNIST = config["fashion_mnist"]
 FASHION_MNIST_ON = "fashion_mnist" in config["data"]["download"]

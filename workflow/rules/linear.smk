@@ -2,7 +2,7 @@
 # of D (DESIGN.md). Each experiment fits in milliseconds to a second, while a
 # Python job that imports scikit-learn and pandas needs one to two seconds to
 # start, so the linear part runs as three jobs that loop over the experiments
-# below (regularization_report.linear_jobs): linear_models (scikit-learn),
+# below (regularization_report.linear.experiments): linear_models (scikit-learn),
 # linear_torch (PyTorch) and linear_figures (matplotlib, every linear figure;
 # plotting never refits). Each experiment keeps its own files and parameters;
 # changing one reruns its job (seconds) and the figures.

@@ -8,7 +8,7 @@ import sys
 if SRC_DIR not in sys.path:
     sys.path.insert(0, SRC_DIR)
 
-from regularization_report import nn_spec
+from regularization_report.nn import spec as nn_spec
 
 NN = config["nn"]
 NN_RUNS = nn_spec.runs(NN)  # (dataset, experiment, variant)

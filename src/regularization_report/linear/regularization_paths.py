@@ -15,7 +15,13 @@ from sklearn.linear_model import Ridge, enet_path, lars_path
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .penalties import ZERO_TOL, count_nonzero, lasso_alpha_max, log_alpha_grid, ridge_alpha
+from regularization_report.linear.penalties import (
+    ZERO_TOL,
+    count_nonzero,
+    lasso_alpha_max,
+    log_alpha_grid,
+    ridge_alpha,
+)
 
 PATH_MODELS = ("lasso", "elastic_net", "ridge")
 

@@ -2,7 +2,7 @@
 
 For each seed the job writes, under ``results/nn/<dataset>/<experiment>/<variant>/seed<k>/``:
 
-- ``history.csv``: one row per epoch (see :func:`regularization_report.training.fit`);
+- ``history.csv``: one row per epoch (see :func:`regularization_report.nn.training.fit`);
 - ``steps.csv``: one row per logged step (only a header when the experiment logs none);
 - ``run.json``: the resolved configs, the final and best metrics, test metrics,
   the status (completed, early_stopped, diverged) and the experiment's analyses;
@@ -34,11 +34,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import layers, nn_spec
-from .data import load_split
-from .io import write_csv, write_json
-from .models import MLP, MLPConfig, count_parameters
-from .training import (
+from regularization_report.data.bundled import load_split
+from regularization_report.files import write_csv, write_json
+from regularization_report.nn import layers
+from regularization_report.nn import spec as nn_spec
+from regularization_report.nn.models import MLP, MLPConfig, count_parameters
+from regularization_report.nn.training import (
     TensorData,
     TrainConfig,
     configure_threads,

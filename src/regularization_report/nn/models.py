@@ -79,7 +79,7 @@ class MLP(nn.Module):
         super().__init__()
         self.config = config
         if config.layers == "scratch":
-            from .layers import BatchNorm1d, Dropout
+            from regularization_report.nn.layers import BatchNorm1d, Dropout
         else:
             BatchNorm1d, Dropout = nn.BatchNorm1d, nn.Dropout
         self.linears = nn.ModuleList()

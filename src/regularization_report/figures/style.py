@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from .io import atomic_path, write_json
+from regularization_report.files import atomic_path, write_json
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 

@@ -15,8 +15,8 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from .data import Split
-from .penalties import ZERO_TOL
+from regularization_report.data.bundled import Split
+from regularization_report.linear.penalties import ZERO_TOL
 
 PENALTIES = {"l1": 1.0, "l2": 0.0}  # penalty -> l1_ratio
 

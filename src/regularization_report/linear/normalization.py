@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import Lasso, LinearRegression, Ridge
 
-from .penalties import lasso_alpha_max
+from regularization_report.linear.penalties import lasso_alpha_max
 
 # raw: the measurement in cm; min_max: (x - min) / (max - min) in [0, 1];
 # z_score: (x - mean) / sd with the population sd (StandardScaler's).

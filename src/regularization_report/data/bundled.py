@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import atomic_path, read_json, sha256_file, write_csv, write_json
+from regularization_report.files import atomic_path, read_json, sha256_file, write_csv, write_json
 
 
 @dataclass(frozen=True)

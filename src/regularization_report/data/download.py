@@ -35,7 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 from regularization_report import __version__
-from regularization_report.io import atomic_open, atomic_path, sha256_file, write_json
+from regularization_report.files import atomic_open, atomic_path, sha256_file, write_json
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import plotting  # noqa: F401  (applies the shared style)
-from .nn_summary import mean_ci
+from regularization_report.figures import style as plotting  # noqa: F401  (applies the shared style)
+from regularization_report.nn.summary import mean_ci
 
 DATASET_LABELS = {"digits": "digits", "breast_cancer": "breast cancer"}
 VARIANT_LABELS = {"plain": "without BN", "batch_norm": "with BN", "clipping": "with clipping"}

@@ -30,9 +30,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .data import Split
-from .models import MLPConfig
-from .training import (
+from regularization_report.data.bundled import Split
+from regularization_report.nn.models import MLPConfig
+from regularization_report.nn.training import (
     TensorBatches,
     TensorData,
     TrainConfig,

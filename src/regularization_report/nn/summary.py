@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # Student-t quantile; scipy.stats takes a second to import
 
-from .io import read_json
+from regularization_report.files import read_json
 
 RUN_KEYS = ["dataset", "experiment", "variant", "seed"]
 # "Trains fast" means: reaches this validation accuracy in few steps (E2).
@@ -487,7 +487,7 @@ class Prose:
 
     def num(self, *keys: Any, digits: int = 3) -> str:
         """The number at ``keys`` (the mean when it is an interval), formatted."""
-        from .report_support import fmt
+        from regularization_report.report.support import fmt
 
         value = self.get(*keys)
         if isinstance(value, Mapping):
@@ -549,7 +549,7 @@ class Prose:
 
     def join(self, items: Iterable[Any], digits: int | None = None) -> str:
         """``a, b and c`` (numbers in their shortest form unless ``digits``), or ``none``."""
-        from .report_support import fmt
+        from regularization_report.report.support import fmt
 
         def one(x: Any) -> str:
             if isinstance(x, bool) or not isinstance(x, int | float):

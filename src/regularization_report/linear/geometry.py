@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from .norms import lp_norm
+from regularization_report.linear.norms import lp_norm
 
 
 def two_feature_problem(frame: pd.DataFrame, features: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -37,8 +37,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .io import atomic_open, write_csv
-from .models import MLP, MLPConfig, decay_and_no_decay
+from regularization_report.files import atomic_open, write_csv
+from regularization_report.nn.models import MLP, MLPConfig, decay_and_no_decay
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class TensorData:
     def from_split(
         cls, split: Any, *, device: torch.device | str = "cpu", standardize: bool = True
     ) -> TensorData:
-        """From a :class:`regularization_report.data.Split` (or anything with its arrays).
+        """From a :class:`regularization_report.data.bundled.Split` (or anything with its arrays).
 
         Standardization uses the training rows only (mean 0, standard deviation
         1 per feature; constant features, like the blank border pixels of

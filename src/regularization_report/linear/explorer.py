@@ -15,8 +15,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from .data import Split
-from .penalties import ZERO_TOL, lasso_alpha_max, log_alpha_grid, ridge_alpha
+from regularization_report.data.bundled import Split
+from regularization_report.linear.penalties import (
+    ZERO_TOL,
+    lasso_alpha_max,
+    log_alpha_grid,
+    ridge_alpha,
+)
 
 EXPLORER_DIV_ID = "alpha-explorer"
 MODELS = ("lasso", "ridge")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .penalties import ZERO_TOL
+from regularization_report.linear.penalties import ZERO_TOL
 
 MODEL_LABELS = {
     "linear_regression": "LinearRegression",

@@ -1,7 +1,7 @@
 """Penalized linear models with scikit-learn: the course's wine reproduction (C1/C2).
 
 The objectives and their conventions (Lasso's 1/(2n), Ridge's none) are
-documented in :mod:`regularization_report.penalties`.
+documented in :mod:`regularization_report.linear.penalties`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .penalties import count_nonzero
+from regularization_report.linear.penalties import count_nonzero
 
 log = logging.getLogger(__name__)
 

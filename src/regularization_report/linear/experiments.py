@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .io import write_csv, write_json
+from regularization_report.files import write_csv, write_json
 
 Paths = Mapping[str, str]
 Experiment = Callable[[Paths, Mapping[str, Any], Paths], None]
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def _raw(inputs: Paths) -> tuple[pd.DataFrame, pd.Series]:
-    from .data import read_raw
+    from regularization_report.data.bundled import read_raw
 
     return read_raw(Path(inputs["data"]).parent)
 
@@ -40,8 +40,12 @@ def _raw(inputs: Paths) -> tuple[pd.DataFrame, pd.Series]:
 # --- scikit-learn experiments ------------------------------------------------------------
 def wine_course(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C1/C2: the course's wine regression; metrics, coefficients, feature scales."""
-    from .linear import wine_course as fit
-    from .linear import wine_course_values, wine_feature_scales, wine_scale_values
+    from regularization_report.linear.wine import wine_course as fit
+    from regularization_report.linear.wine import (
+        wine_course_values,
+        wine_feature_scales,
+        wine_scale_values,
+    )
 
     X, y = _raw(inputs)
     metrics, coefficients = fit(
@@ -71,8 +75,8 @@ def wine_course(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
 
 def iris_normalization(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """B: OLS, Lasso and Ridge on iris virginica, raw and rescaled; the concept table."""
-    from .normalization import CONCEPTS, iris_normalization_values
-    from .normalization import iris_normalization as fit
+    from regularization_report.linear.normalization import CONCEPTS, iris_normalization_values
+    from regularization_report.linear.normalization import iris_normalization as fit
 
     X, y = _raw(inputs)
     frame = X.assign(target=y)
@@ -93,7 +97,7 @@ def iris_normalization(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
 
 def penalty_paths(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C3/C4: Lasso, ElasticNet and Ridge paths on one alpha grid, and nonzero counts."""
-    from .paths import penalty_paths_experiment
+    from regularization_report.linear.regularization_paths import penalty_paths_experiment
 
     X, y = _raw(inputs)
     paths, sparsity, values = penalty_paths_experiment(
@@ -111,8 +115,11 @@ def penalty_paths(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
 
 def diabetes_lasso(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C3: the exact Lasso path, entry order, K-fold CV, repeated train/test splits."""
-    from .data import load_split
-    from .paths import diabetes_lasso_experiment, split_error_summary
+    from regularization_report.data.bundled import load_split
+    from regularization_report.linear.regularization_paths import (
+        diabetes_lasso_experiment,
+        split_error_summary,
+    )
 
     X, y = _raw(inputs)
     result = diabetes_lasso_experiment(
@@ -134,7 +141,7 @@ def diabetes_lasso(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
 
 def constraint_geometry(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C5: loss contours, L1/L2 constrained optima at several budgets, Lp unit balls."""
-    from .geometry import (
+    from regularization_report.linear.geometry import (
         constrained_optima,
         geometry_values,
         least_squares,
@@ -158,9 +165,9 @@ def constraint_geometry(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None
 
 def correlated_features(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C6: Lasso, ElasticNet and Ridge on constructed data with correlated features."""
-    from .correlated import correlated_design, correlated_values
-    from .correlated import correlated_features as fit
-    from .paths import path_grid, standardize
+    from regularization_report.linear.correlated import correlated_design, correlated_values
+    from regularization_report.linear.correlated import correlated_features as fit
+    from regularization_report.linear.regularization_paths import path_grid, standardize
 
     design = {
         key: p[key]
@@ -209,8 +216,8 @@ def correlated_features(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None
 
 def logistic_l1_l2(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C7: L1 against L2 logistic regression over a grid of C, one split per dataset."""
-    from .data import load_split
-    from .logistic import logistic_sparsity, logistic_values
+    from regularization_report.data.bundled import load_split
+    from regularization_report.linear.logistic import logistic_sparsity, logistic_values
 
     c_values = np.geomspace(p["c_min"], p["c_max"], p["n_c"])
     metrics, coefficients = [], []
@@ -231,8 +238,12 @@ def logistic_l1_l2(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
 
 def alpha_explorer(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C9: Lasso and Ridge coefficients and errors at every slider position (diabetes split)."""
-    from .data import load_split
-    from .explorer import alpha_explorer_data, explorer_alphas, explorer_values
+    from regularization_report.data.bundled import load_split
+    from regularization_report.linear.explorer import (
+        alpha_explorer_data,
+        explorer_alphas,
+        explorer_values,
+    )
 
     split = load_split(inputs["split"])
     alphas = explorer_alphas(split, n_alphas=p["n_alphas"], min_ratio=p["alpha_min_ratio"])
@@ -245,8 +256,8 @@ def alpha_explorer(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
 # --- PyTorch experiments -----------------------------------------------------------------
 def torch_linear(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """C8: subgradient and proximal Lasso and Ridge in PyTorch, against scikit-learn."""
-    from .paths import standardize
-    from .torch_linear import compare_with_sklearn
+    from regularization_report.linear.regularization_paths import standardize
+    from regularization_report.linear.torch_linear import compare_with_sklearn
 
     X, y = _raw(inputs)
     table, history, values = compare_with_sklearn(
@@ -264,7 +275,11 @@ def torch_linear(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
 
 def lp_norms(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     """D: the course's vector and matrix norms by hand, numpy and torch."""
-    from .norms import matrix_norm_table, norms_values, vector_norm_table
+    from regularization_report.linear.norms import (
+        matrix_norm_table,
+        norms_values,
+        vector_norm_table,
+    )
 
     vectors = vector_norm_table(p["vector"], p["ps"])
     matrices = matrix_norm_table(p["matrix"])
@@ -282,8 +297,8 @@ def _csv(inputs: Paths, name: str) -> pd.DataFrame:
 
 
 def _draw(fig_id: str, inputs: Paths, p: Mapping[str, Any]):
-    from . import linear_figures as lf
-    from .io import read_json
+    from regularization_report.figures import linear as lf
+    from regularization_report.files import read_json
 
     if fig_id == "fig-wine-coefficients":
         return lf.wine_coefficients(_csv(inputs, "coefficients"))
@@ -332,11 +347,11 @@ def figure(inputs: Paths, p: Mapping[str, Any], out: Paths) -> None:
     ``p`` holds the drawing's own parameters plus ``id``, ``caption``, ``script``
     and ``rule``. The alpha explorer also writes its interactive HTML (``out["html"]``).
     """
-    from .plotting import figure_stem, save_figure
+    from regularization_report.figures.style import figure_stem, save_figure
 
     if "html" in out:
-        from .explorer import alpha_explorer_figure, explorer_html
-        from .io import atomic_open
+        from regularization_report.files import atomic_open
+        from regularization_report.linear.explorer import alpha_explorer_figure, explorer_html
 
         with atomic_open(out["html"], "w", encoding="utf-8") as handle:
             figure_ = alpha_explorer_figure(_csv(inputs, "coefficients"), _csv(inputs, "errors"))

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .io import read_json
+from regularization_report.files import read_json
 
 # --------------------------------------------------------------------------- numbers
 

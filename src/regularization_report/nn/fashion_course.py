@@ -9,7 +9,7 @@ Two things live here:
   [0, 1], a stratified, seeded validation set cut from the 60 000 training
   images, and the official 10 000 test images as the test set.
 - A faithful PyTorch port of the three Keras demos of the original course,
-  trained with the project's training core (:mod:`regularization_report.training`):
+  trained with the project's training core (:mod:`regularization_report.nn.training`):
 
   ``course_model``  Flatten, Dense(128, relu), Dropout(0.9), Dense(10); Adam,
                     5 epochs, batch 32, validated on the test images;
@@ -42,13 +42,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .download import FASHION_MNIST_CLASSES, load_fashion_mnist
+from regularization_report.data.download import FASHION_MNIST_CLASSES, load_fashion_mnist
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from torch import nn
 
-    from .training import TensorData
+    from regularization_report.nn.training import TensorData
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def process_fashion_mnist(
     """Write ``fashion_mnist.npz``: train/validation from the training images, official test."""
     from sklearn.model_selection import train_test_split
 
-    from .data import save_split
+    from regularization_report.data.bundled import save_split
 
     data = load_fashion_mnist(raw_dir)
     X = flatten_pixels(data.x_train)
@@ -191,7 +191,7 @@ def course_data(
     import torch
     from sklearn.model_selection import train_test_split
 
-    from .training import TensorData
+    from regularization_report.nn.training import TensorData
 
     data = load_fashion_mnist(raw_dir)
     divisions = spec["pixel_divisions"]
@@ -228,10 +228,10 @@ def run_course_variant(
     deterministic: bool = False,
 ) -> list[dict[str, Any]]:
     """Train every seed of one demo variant; write history.csv, run.json, model.pt per seed."""
-    from .io import write_json
-    from .models import MLP, MLPConfig, count_parameters
-    from .nn_experiments import plain
-    from .training import (
+    from regularization_report.files import write_json
+    from regularization_report.nn.analyses import plain
+    from regularization_report.nn.models import MLP, MLPConfig, count_parameters
+    from regularization_report.nn.training import (
         TrainConfig,
         configure_threads,
         evaluate,
@@ -333,7 +333,7 @@ def _keys(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def summary_frame(run_files: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
     """One row per run (results/fashion_mnist/course/summary.csv)."""
-    from .io import read_json
+    from regularization_report.files import read_json
 
     rows = []
     for path in run_files:
@@ -367,7 +367,7 @@ def course_values(summary: pd.DataFrame | None, settings: Mapping[str, Any]) -> 
     there, with ``ran: false``, so the report can describe the demos and say
     how to run them.
     """
-    from .nn_summary import _json_safe, mean_ci
+    from regularization_report.nn.summary import _json_safe, mean_ci
 
     if summary is None:
         return _json_safe({"ran": False, "settings": settings})
@@ -402,7 +402,7 @@ def course_values(summary: pd.DataFrame | None, settings: Mapping[str, Any]) -> 
 
 
 def _mean_curves(curves: pd.DataFrame, demo: str) -> pd.DataFrame:
-    from .nn_summary import mean_ci
+    from regularization_report.nn.summary import mean_ci
 
     rows = []
     data = curves[curves["demo"] == demo]

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
 
-from .paths import penalty_paths, standardize
-from .penalties import ZERO_TOL, ridge_alpha
+from regularization_report.linear.penalties import ZERO_TOL, ridge_alpha
+from regularization_report.linear.regularization_paths import penalty_paths, standardize
 
 
 def correlated_design(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import read_json
+from regularization_report.files import read_json
 
 FIGURE_INDEX_COLUMNS = ["id", "caption", "script", "rule", "inputs", "files"]
 

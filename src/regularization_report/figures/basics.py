@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import plotting  # noqa: F401  (applies the shared style)
-from .nn_summary import mean_ci
+from regularization_report.figures import style as plotting  # noqa: F401  (applies the shared style)
+from regularization_report.nn.summary import mean_ci
 
 LOSS_COLORS = {"MSE": "#D55E00", "MAE": "#0072B2", "Huber": "#009E73"}
 

@@ -1,0 +1,1 @@
+"""Data: bundled and downloaded datasets, their checksums and fixed splits."""

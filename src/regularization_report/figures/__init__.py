@@ -1,0 +1,1 @@
+"""Figures: one style, one function per figure, the figure registry."""

@@ -1,0 +1,1 @@
+"""Penalized linear models: Lasso, Ridge, ElasticNet, logistic regression, Lp norms."""

@@ -1,0 +1,1 @@
+"""Neural networks in PyTorch: models, the training loop, experiments and summaries."""

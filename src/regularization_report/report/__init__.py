@@ -1,0 +1,1 @@
+"""What the report reads: merged values, prose helpers, tables, provenance."""
