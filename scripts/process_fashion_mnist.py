@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from regularization_report.data.fashion_mnist import process_fashion_mnist
 from regularization_report.logs import setup_logging
-from regularization_report.nn.fashion_course import process_fashion_mnist
 
 setup_logging(snakemake.log[0])
 process_fashion_mnist(

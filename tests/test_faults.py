@@ -31,10 +31,9 @@ import pytest
 import torch
 import yaml
 from conftest import BIN, REPO, TEST_CONFIG, copy_repo, run_snakemake, snakemake_env
-from fashion_fixtures import FILES, fixture_arrays, pin_to, write_fixture_files
+from fashion_fixtures import FILES, Server, corrupt_content, debian_bytes
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
-from test_download import Server
 
 from regularization_report.files import read_json
 from regularization_report.nn.models import MLP, MLPConfig
@@ -129,24 +128,26 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def fixture_blobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    return write_fixture_files(tmp_path_factory.mktemp("blobs"), fixture_arrays())
+def fixture_blobs() -> dict[str, bytes]:
+    """The real files, as Debian's package ships them."""
+    return {name: debian_bytes(name) for name in FILES}
 
 
-def _download_env(blobs: dict[str, bytes], site_dir: Path) -> dict[str, str]:
+def _download_env() -> dict[str, str]:
     env = snakemake_env()
     for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         env.pop(var, None)
     env["no_proxy"] = "*"
-    env.update(pin_to(blobs, site_dir))
     return env
 
 
 def _full_profile_copy(tmp_path: Path, base_url: str) -> Path:
+    """The full profile with one web source and no local folder."""
     workdir = copy_repo(tmp_path / "wf")
     (workdir / "source.yaml").write_text(
         "fashion_mnist:\n"
-        f"  download: {{base_urls: ['{base_url}'], retries: 2, backoff_s: 0.0, timeout_s: 5}}\n"
+        f"  download: {{source: {{folder: null, base_urls: ['{base_url}']}}, retries: 2,"
+        " timeout_s: 5}\n"
     )
     return workdir
 
@@ -160,20 +161,21 @@ def test_bad_download_fails_and_keeps_nothing_unverified(
 ) -> None:
     bad = FILES[-1]  # fetched last: the three before it verify first
     for name, blob in fixture_blobs.items():
-        server.routes[f"/m/{name}"] = ("ok", blob)
+        server.serve(f"/m/{name}", ("ok", blob))
     if fault == "corrupted":
-        server.routes[f"/m/{bad}"] = ("ok", fixture_blobs[bad][:-10] + b"x" * 10)
+        server.serve(f"/m/{bad}", ("ok", corrupt_content(bad)))
     else:
-        server.routes[f"/m/{bad}"] = ("truncate", fixture_blobs[bad])
+        server.serve(f"/m/{bad}", ("truncate", fixture_blobs[bad]))
     workdir = _full_profile_copy(tmp_path, f"{server.url}/m/")
-    env = _download_env(fixture_blobs, tmp_path / "site")
+    env = _download_env()
 
     result = run_snakemake(workdir, "--cores", "1", MANIFEST, *FULL, env=env, check=False)
 
     assert result.returncode != 0
     log = (workdir / DOWNLOAD_LOG).read_text()
-    assert ("hash mismatch" if fault == "corrupted" else "truncated body") in log
-    assert f"could not download {bad}" in log and "To place the file by hand" in log
+    expected = "decompressed content has SHA-256" if fault == "corrupted" else "IncompleteRead"
+    assert expected in log
+    assert f"could not get {bad}" in log and "place the file by hand" in log
     raw = workdir / "data/raw/fashion_mnist"
     assert not (raw / bad).exists() and not (raw / "manifest.json").exists()
     # Files that verified before the failure stay (they match their pins) ...
@@ -193,12 +195,12 @@ def test_no_network_says_where_to_place_the_files(
     tmp_path: Path, fixture_blobs: dict[str, bytes]
 ) -> None:
     workdir = _full_profile_copy(tmp_path, _dead_url())
-    env = _download_env(fixture_blobs, tmp_path / "site")
+    env = _download_env()
     result = run_snakemake(workdir, "--cores", "1", MANIFEST, *FULL, env=env, check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr  # show-failed-logs puts the log on screen
     target = (workdir / "data/raw/fashion_mnist" / FILES[0]).resolve()
-    assert "To place the file by hand" in output and str(target) in output
+    assert "place the file by hand" in output and str(target) in output
     assert "Connection refused" in output or "ConnectionRefusedError" in output
 
 
@@ -207,7 +209,7 @@ def test_missing_fashion_mnist_blocks_only_what_needs_it(
 ) -> None:
     """Full profile, no network, no files: the rest builds; files placed by hand are used."""
     workdir = _full_profile_copy(tmp_path, _dead_url())
-    env = _download_env(fixture_blobs, tmp_path / "site")
+    env = _download_env()
     targets = ["data/processed/fashion_mnist.npz", "results/values/wine_course.json"]
     result = run_snakemake(
         workdir, "--cores", "2", "--keep-going", *targets, *FULL, env=env, check=False
@@ -217,7 +219,7 @@ def test_missing_fashion_mnist_blocks_only_what_needs_it(
     assert not (workdir / "data/processed/fashion_mnist.npz").exists()
     assert "Error in rule download_dataset" in result.stdout + result.stderr
 
-    # Placed by hand, as the message says: verified against the pins, no network needed.
+    # Placed by hand, as the message says: verified by content, no network needed.
     raw = workdir / "data/raw/fashion_mnist"
     raw.mkdir(parents=True, exist_ok=True)  # Snakemake removed the failed job's empty folder
     for name, blob in fixture_blobs.items():
@@ -254,7 +256,7 @@ BAD_VALUES = {
     "out of range": ("fashion_mnist.val_size", 0.9),
     "not in enum": ("fashion_mnist.course.demos.overfitting.validation.source", "train"),
     "missing required key": ("fashion_mnist.course.demos.batchnorm.validation.test_size", DELETE),
-    "not a URL": ("fashion_mnist.download.base_urls", ["fashion-mnist.example/"]),
+    "not a URL": ("fashion_mnist.download.source.base_urls", ["fashion-mnist.example/"]),
     "duplicate seeds": ("fashion_mnist.course.seeds", [0, 0]),
     "bad variant name": ("fashion_mnist.course.demos.batchnorm.variants", {"a/b": {}}),
     "dropout of 1": ("fashion_mnist.course.demos.course_model.model.dropout", 1.0),

@@ -1,7 +1,8 @@
 """The full profile: Fashion-MNIST's processed split, the course's demos, the DAG, resources.
 
-The download path runs the real rules against a local HTTP server serving tiny
-IDX stand-ins (tests/fashion_fixtures.py); nothing leaves the machine.
+The download path runs the real rules against a local HTTP server serving the
+real files (Debian's package, tests/fashion_fixtures.py); nothing leaves the
+machine. The port's unit tests train on tiny IDX stand-ins.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import pytest
 import torch
 import yaml
 from conftest import REPO, copy_repo, run_snakemake, snakemake_env
-from fashion_fixtures import FILES, fixture_arrays, pin_to, write_fixture_files
-from test_download import Server
+from fashion_fixtures import FILES, Server, debian_bytes, fixture_arrays, write_fixture_files
 from torch import nn
 
 from regularization_report.data.bundled import load_split
@@ -36,27 +36,6 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fashion_raw")
     write_fixture_files(folder, fixture_arrays())
     return folder
-
-
-# --- the processed split --------------------------------------------------------------
-def test_processed_split_matches_the_load_split_contract(raw_dir: Path, tmp_path: Path) -> None:
-    arrays = fixture_arrays()
-    fmnist.process_fashion_mnist(raw_dir, tmp_path / "fm.npz", val_size=0.25, seed=101)
-    split = load_split(tmp_path / "fm.npz")
-
-    assert split.task == "classification" and len(split.feature_names) == 784
-    assert split.X_train.dtype == np.float32 and split.X_train.shape == (150, 784)
-    assert split.X_val.shape == (50, 784) and split.y_train.dtype == np.int64
-    assert split.X_train.min() >= 0.0 and split.X_train.max() <= 1.0
-    # Stratified: each of the 10 classes (20 images each) gives 5 to validation.
-    assert np.bincount(split.y_val, minlength=10).tolist() == [5] * 10
-    # The official test images are the test set, pixel for pixel.
-    test_images = arrays["t10k-images-idx3-ubyte.gz"].reshape(-1, 784) / 255.0
-    np.testing.assert_allclose(split.X_test, test_images, rtol=1e-6)
-    np.testing.assert_array_equal(split.y_test, arrays["t10k-labels-idx1-ubyte.gz"])
-    # Train and validation partition the training images.
-    train_rows = {row.tobytes() for row in np.concatenate([split.X_train, split.X_val])}
-    assert len(train_rows) == len(split.y_train) + len(split.y_val)
 
 
 # --- the course's demos ---------------------------------------------------------------
@@ -298,17 +277,16 @@ def no_proxy_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def test_full_profile_download_path_offline(tmp_path: Path, server: Server) -> None:
-    """The real download, processing, training, summary and figure rules on tiny files."""
-    blobs = write_fixture_files(tmp_path / "source", fixture_arrays())
-    for name, blob in blobs.items():
-        server.routes[f"/mirror/{name}"] = ("ok", blob)
-    env = no_proxy_env(pin_to(blobs, tmp_path / "site"))
+    """The real download, processing, training, summary and figure rules on the real data."""
+    for name in FILES:
+        server.serve(f"/mirror/{name}", ("ok", debian_bytes(name)))
+    env = no_proxy_env({})
     workdir = copy_repo(tmp_path / "wf")
     (workdir / "local.yaml").write_text(
         "fashion_mnist:\n"
-        f"  download: {{base_urls: ['{server.url}/mirror/'], retries: 1, backoff_s: 0.0,"
-        " timeout_s: 10}\n"
-        "  course: {seeds: [0], max_epochs: 2, threads: 1}\n"
+        f"  download: {{source: {{folder: null, base_urls: ['{server.url}/mirror/']}},"
+        " retries: 1, timeout_s: 10}\n"
+        "  course: {seeds: [0], max_epochs: 1, threads: 1}\n"
     )
     targets = [
         "data/processed/fashion_mnist.npz",
@@ -323,13 +301,13 @@ def test_full_profile_download_path_offline(tmp_path: Path, server: Server) -> N
     assert [e["url"] for e in manifest["files"]] == [f"{server.url}/mirror/{n}" for n in FILES]
     assert all(server.requests[f"/mirror/{n}"] == 1 for n in FILES)
     split = load_split(workdir / "data/processed/fashion_mnist.npz")
-    assert split.X_train.shape[1] == 784 and len(split.y_test) == 60
+    assert split.X_train.shape[1] == 784 and len(split.y_test) == 10000
     values = json.loads((workdir / "results/values/fashion_mnist.json").read_text())
     assert set(values["demos"]) == set(fmnist.DEMOS)
     assert values["n_runs"] == len(fmnist.course_runs(COURSE))
     assert values["settings"]["overfitting"]["validation"]["test_size"] == 0.01
     summary = pd.read_csv(workdir / "results/fashion_mnist/course/summary.csv")
-    assert (summary["epochs_run"] == 2).all() and summary["test_acc"].between(0, 1).all()
+    assert (summary["epochs_run"] == 1).all() and summary["test_acc"].between(0, 1).all()
     for fig in ("fig-fashion-overfitting", "fig-fashion-batchnorm"):
         assert (workdir / f"report/figures/{fig}.pdf").stat().st_size > 1000
 

@@ -1,4 +1,4 @@
-# Fashion-MNIST (full profile): the hash-pinned download, the processed split
+# Fashion-MNIST (full profile): the content-verified download, the processed split
 # the neural-network experiments train on, and a faithful PyTorch port of the
 # original course's three Keras demos. Nothing here runs unless data.download
 # lists fashion_mnist (config/full.yaml does).
@@ -21,14 +21,13 @@ FASHION_COURSE_RUNTIME = {"course_model": 30, "overfitting": 360, "batchnorm": 3
 
 
 rule download_dataset:
-    """Fetch and verify a downloadable dataset; only the manifest is an output, so
-    files placed by hand are never deleted (see scripts/download_dataset.py)."""
+    """Fetch Fashion-MNIST (Debian's folder first when present) and verify every file
+    by its decompressed content; only the manifest is an output, so files placed by
+    hand are never deleted (see scripts/download_dataset.py)."""
     output:
-        manifest="data/raw/{name}/manifest.json",
+        manifest="data/raw/fashion_mnist/manifest.json",
     log:
-        "logs/download/{name}.log",
-    wildcard_constraints:
-        name="fashion_mnist",
+        "logs/download/fashion_mnist.log",
     # On a cluster, compute nodes often have no internet: download on the
     # machine that runs Snakemake.
     localrule: True
@@ -39,10 +38,9 @@ rule download_dataset:
         mem_mb=512,
         runtime=30,
     params:
-        name=lambda wildcards: wildcards.name,
-        base_urls=FASHION_MNIST["download"]["base_urls"],
+        folder=FASHION_MNIST["download"]["source"]["folder"],
+        base_urls=FASHION_MNIST["download"]["source"]["base_urls"],
         retries=FASHION_MNIST["download"]["retries"],
-        backoff=FASHION_MNIST["download"]["backoff_s"],
         timeout=FASHION_MNIST["download"]["timeout_s"],
     script:
         "../../scripts/download_dataset.py"

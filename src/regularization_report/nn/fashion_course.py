@@ -1,13 +1,8 @@
-"""Fashion-MNIST in the full profile: the processed split, and the original course's demos.
+"""The original course's Fashion-MNIST demos, ported to PyTorch (full profile).
 
-Two things live here:
+The data (fetching, reading, the processed split, the course's splits) live in
+:mod:`regularization_report.data.fashion_mnist`.
 
-- :func:`process_fashion_mnist` turns the four downloaded IDX files into
-  ``data/processed/fashion_mnist.npz`` in the same layout as every bundled
-  dataset (``data.load_split``), so the neural-network experiments of
-  ``nn.smk`` train on it like on digits: flattened 784-pixel rows scaled to
-  [0, 1], a stratified, seeded validation set cut from the 60 000 training
-  images, and the official 10 000 test images as the test set.
 - A faithful PyTorch port of the three Keras demos of the original course,
   trained with the project's training core (:mod:`regularization_report.nn.training`):
 
@@ -42,7 +37,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from regularization_report.data.download import FASHION_MNIST_CLASSES, load_fashion_mnist
+from regularization_report.data.fashion_mnist import (
+    CLASSES,
+    PIXELS,
+    flatten_pixels,
+    load_fashion_mnist,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,58 +52,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PIXELS = 28 * 28
 DEMOS = ("course_model", "overfitting", "batchnorm")
 RUN_FILES = ("history.csv", "run.json", "model.pt")
 # Keras's BatchNormalization: moving = 0.99 * moving + 0.01 * batch, epsilon 1e-3.
 KERAS_BATCH_NORM = {"momentum": 0.01, "eps": 1e-3}
-
-
-# --- processed split for the neural-network experiments --------------------------------
-def flatten_pixels(images: np.ndarray, divisions: int = 1) -> np.ndarray:
-    """uint8 images [N, 28, 28] -> float32 rows [N, 784] divided by 255 ``divisions`` times."""
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"expected images of shape [N, 28, 28], got {images.shape}")
-    rows = images.reshape(len(images), PIXELS).astype(np.float64)
-    return (rows / 255.0**divisions).astype(np.float32)
-
-
-def process_fashion_mnist(
-    raw_dir: str | os.PathLike[str],
-    out_path: str | os.PathLike[str],
-    *,
-    val_size: float,
-    seed: int,
-) -> dict[str, np.ndarray]:
-    """Write ``fashion_mnist.npz``: train/validation from the training images, official test."""
-    from sklearn.model_selection import train_test_split
-
-    from regularization_report.data.bundled import save_split
-
-    data = load_fashion_mnist(raw_dir)
-    X = flatten_pixels(data.x_train)
-    y = data.y_train.astype(np.int64)
-    X_train, X_val, y_train, y_val = train_test_split(
-        X, y, test_size=val_size, random_state=seed, stratify=y
-    )
-    parts = {
-        "X_train": X_train,
-        "y_train": y_train,
-        "X_val": X_val,
-        "y_val": y_val,
-        "X_test": flatten_pixels(data.x_test),
-        "y_test": data.y_test.astype(np.int64),
-    }
-    save_split(
-        parts,
-        out_path,
-        feature_names=[f"pixel_{i}" for i in range(PIXELS)],
-        task="classification",
-    )
-    log.info(
-        f"fashion_mnist: train {len(y_train)}, validation {len(y_val)}, test {len(parts['y_test'])}"
-    )
-    return parts
 
 
 # --- the course's demos: which runs the config asks for ----------------------------------
@@ -247,9 +199,7 @@ def run_course_variant(
     set_deterministic(deterministic)
     torch_device = resolve_device(device)
     data = course_data(raw_dir, spec, device=torch_device)
-    model_config = MLPConfig(
-        in_features=PIXELS, out_features=len(FASHION_MNIST_CLASSES), **spec["model"]
-    )
+    model_config = MLPConfig(in_features=PIXELS, out_features=len(CLASSES), **spec["model"])
     train_config = TrainConfig.from_dict(spec["train"])
     demo, variant = spec["demo"], spec["variant"]
     records = []
