@@ -9,6 +9,7 @@ if SRC_DIR not in sys.path:
     sys.path.insert(0, SRC_DIR)
 
 from regularization_report.nn import fashion_course as fmnist
+from regularization_report.nn import keras_reference
 
 FASHION_MNIST = config["fashion_mnist"]
 FASHION_MNIST_ON = "fashion_mnist" in config["data"]["download"]
@@ -18,6 +19,10 @@ FASHION_COURSE_DIR = "results/fashion_mnist/course/{demo}/{variant}/seed{seed}"
 FASHION_GPUS = 1 if config["device"] == "cuda" else 0
 # Minutes per training job on one CPU core; a GPU needs a fraction of it.
 FASHION_COURSE_RUNTIME = {"course_model": 30, "overfitting": 360, "batchnorm": 30}
+KERAS_REFERENCE = FASHION_MNIST["keras_reference"]
+KERAS_REFERENCE_DIR = "results/fashion_mnist/keras/{demo}/{variant}/seed{seed}"
+# Minutes per Keras job (one seed) on one CPU core at the course's epochs.
+KERAS_REFERENCE_RUNTIME = {"course_model": 20, "overfitting": 240, "batchnorm": 20}
 
 
 rule download_dataset:
@@ -102,6 +107,43 @@ rule train_fashion_mnist_course:
         deterministic=config["deterministic"],
     script:
         "../../scripts/train_fashion_mnist_course.py"
+
+
+rule train_keras_reference:
+    """One seed of one variant of the course's demos, as the course's own Keras
+    code (Keras 3 on the PyTorch backend; needs the `course` extra)."""
+    input:
+        manifest="data/raw/fashion_mnist/manifest.json",
+    output:
+        history=f"{KERAS_REFERENCE_DIR}/history.csv",
+        run=f"{KERAS_REFERENCE_DIR}/run.json",
+    log:
+        "logs/fashion_mnist/keras/{demo}/{variant}/seed{seed}.log",
+    benchmark:
+        "benchmarks/fashion_mnist/keras/{demo}/{variant}/seed{seed}.tsv"
+    wildcard_constraints:
+        demo="|".join(keras_reference.VARIANTS),
+        variant="|".join(sorted(set().union(*keras_reference.VARIANTS.values()))),
+        seed=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: KERAS_REFERENCE["threads"]
+    resources:
+        mem_mb=4096,
+        runtime=lambda wildcards: KERAS_REFERENCE_RUNTIME[wildcards.demo],
+        gpu=FASHION_GPUS,
+    params:
+        epochs=lambda wildcards: keras_reference.reference_epochs(
+            KERAS_REFERENCE, wildcards.demo
+        ),
+        settings=lambda wildcards: {
+            "course_epochs": KERAS_REFERENCE["demos"][wildcards.demo]["epochs"],
+            "max_epochs": KERAS_REFERENCE["max_epochs"],
+        },
+        measure_train=KERAS_REFERENCE["measure_train"],
+        device=config["device"],
+    script:
+        "../../scripts/keras_reference.py"
 
 
 rule summarize_fashion_mnist_course:
