@@ -26,7 +26,7 @@ Libraries considered and not used:
 - ``keras.datasets.fashion_mnist`` downloads without any checksum and only
   from Google's storage; no local source.
 - ``idx2numpy`` / ``python-mnist`` only parse IDX (30 lines here) and would add
-  a dependency for it; ``mnist`` fetches the original MNIST only.
+  a dependency for it.
 - ``fsspec`` handles ``file://`` and many protocols but brings no hash check
   or retry; pooch's transfer plus a 5-line ``file://`` downloader is smaller.
 """
