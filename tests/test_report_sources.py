@@ -16,20 +16,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import yaml
 
-from regularization_report.figures.rule_graph import (
-    RuleGraph,
-    draw_rule_graph,
-    layers,
-    layout,
-    parse_rulegraph,
-    split_label,
-    transitive_reduction,
-)
 from regularization_report.report import qmd
 from regularization_report.report import support as rs
 
@@ -366,76 +356,6 @@ def test_figure_provenance_table(tmp_path: Path) -> None:
     # Typst may break a long path or rule name after "/" and "_".
     assert table["script"][0] == f"scripts/{rs.ZERO_WIDTH_SPACE}a.py"
     assert table["rule"][0] == f"plot_{rs.ZERO_WIDTH_SPACE}a"
-
-
-# --------------------------------------------------------------------------- the rule graph
-
-DOT = """digraph snakemake_dag {
-    graph[bgcolor=white, margin=0];
-	0[label = "all", color = "0.00 0.6 0.85", style="rounded"];
-	1[label = "split", color = "0.50 0.6 0.85", style="rounded"];
-	2[label = "export", color = "0.08 0.6 0.85", style="rounded"];
-	3[label = "train", color = "0.58 0.6 0.85", style="rounded"];
-	4[label = "plot", color = "0.25 0.6 0.85", style="rounded"];
-	1 -> 0
-	2 -> 1
-	1 -> 3
-	3 -> 4
-	2 -> 4
-	4 -> 0
-}
-"""
-
-
-def test_rule_graph_parse_layers_and_layout() -> None:
-    graph = parse_rulegraph(DOT).without("all")
-    assert graph.rules == ("split", "export", "train", "plot")
-    assert ("export", "plot") in graph.edges and not any("all" in e for e in graph.edges)
-    assert layers(graph) == {"export": 0, "split": 1, "train": 2, "plot": 3}
-    plan = layout(graph)
-    # export -> plot skips two columns: it is routed through two virtual points.
-    route = next(r for r in plan.routes if r[0] == "export" and r[-1] == "plot")
-    assert len(route) == 4
-    positions = [plan.position[p] for p in plan.position]
-    assert len(set(positions)) == len(positions)  # nothing drawn on top of anything else
-    assert layout(graph).position == plan.position  # deterministic
-
-
-def test_rule_graph_drops_lines_implied_by_longer_paths() -> None:
-    graph = parse_rulegraph(DOT).without("all")
-    reduced = transitive_reduction(graph)
-    assert ("export", "plot") not in reduced.edges  # export -> split -> train -> plot
-    assert set(reduced.edges) == set(graph.edges) - {("export", "plot")}
-    assert reduced.rules == graph.rules
-
-
-def test_rule_graph_pulls_a_rule_next_to_its_only_consumer() -> None:
-    # "table" needs only the raw data but feeds only the report: drawn beside the report.
-    graph = RuleGraph(
-        ("data", "train", "plot", "table", "report"),
-        (
-            ("data", "train"),
-            ("train", "plot"),
-            ("plot", "report"),
-            ("data", "table"),
-            ("table", "report"),
-        ),
-    )
-    column = layers(graph)
-    assert column["table"] == column["report"] - 1 == column["plot"]
-    assert split_label("plot_penalties_l1_histogram") == "plot_penalties_\nl1_histogram"
-    assert split_label("all") == "all"
-
-
-def test_rule_graph_errors_and_drawing() -> None:
-    with pytest.raises(ValueError, match="no rule found"):
-        parse_rulegraph("digraph {}")
-    with pytest.raises(ValueError, match="cycle"):
-        layers(RuleGraph(("a", "b"), (("a", "b"), ("b", "a"))))
-    figure = draw_rule_graph(parse_rulegraph(DOT), stages={"export": "data", "plot": "figure"})
-    labels = {t.get_text() for t in figure.axes[0].texts}
-    assert labels == {"all", "split", "export", "train", "plot"}
-    plt.close(figure)
 
 
 # --------------------------------------------------------------------------- structure and metadata
