@@ -21,6 +21,10 @@ from typing import TextIO
 # Quarto's own log lines (`WARNING: ...`, `WARN (...)`, `ERROR: ...`), and the
 # ones Pandoc and Typst print through it (`[WARNING] ...`, `error: ...`).
 PROBLEM = re.compile(r"^\s*(\[?(WARNING|WARN|ERROR)\b|error:|warning:)", re.IGNORECASE)
+# Not Quarto's: ipykernel 7 logs this about the loopback connection the Jupyter
+# client sets up (Quarto gives it no way to ask for IPC or keys); it says nothing
+# about the report.
+KERNEL_TRANSPORT_NOTE = re.compile(r"\[IPKernelApp\] WARNING \| Kernel is running over TCP")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 JUPYTER_CACHE = ".jupyter_cache"
 
@@ -31,7 +35,10 @@ class RenderError(RuntimeError):
 
 def problem_lines(lines: Iterable[str]) -> list[str]:
     """The lines of a render log that report a warning or an error."""
-    return [line for line in (ANSI.sub("", raw).rstrip() for raw in lines) if PROBLEM.match(line)]
+    cleaned = (ANSI.sub("", raw).rstrip() for raw in lines)
+    return [
+        line for line in cleaned if PROBLEM.match(line) and not KERNEL_TRANSPORT_NOTE.search(line)
+    ]
 
 
 def remove_stale(project: Path, outputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
