@@ -1,10 +1,20 @@
-"""Render the Quarto report: one `quarto render`, where any warning is a failure.
+"""Render the Quarto report: its cells run once, and any warning is a failure.
 
-Used by the ``render_report`` rule (scripts/render_report.py). Before Quarto
-starts, the outputs of an earlier render and the Jupyter cache are deleted, so
-that a failed render can leave nothing that looks like this run's report and
-the cache (which lets the PDF reuse the cells the HTML pass ran) never serves
-results read in an earlier run.
+Used by the ``render_report`` rule (scripts/render_report.py). Two `quarto render`
+calls, one execution of the cells:
+
+1. HTML from ``index.qmd``: the Jupyter engine runs every cell and inline
+   expression, and ``keep-md`` keeps the executed Markdown Quarto made from it
+   (includes pasted, outputs and inline values in place, cross-references,
+   citations and ``content-visible`` blocks still to resolve);
+2. the PDF (Typst) from that Markdown, under the ``pdf`` project profile
+   (report/_quarto-pdf.yml) that names it: Markdown has no engine, so nothing
+   runs again.
+
+Quarto's Jupyter cache cannot do this (it refuses inline expressions) and its
+freezer keeps one result per format. Before Quarto starts, the outputs and
+intermediates of an earlier render are deleted, so a failed render leaves
+nothing that looks like this run's report.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ PROBLEM = re.compile(r"^\s*(\[?(WARNING|WARN|ERROR)\b|error:|warning:)", re.IGNO
 # about the report.
 KERNEL_TRANSPORT_NOTE = re.compile(r"\[IPKernelApp\] WARNING \| Kernel is running over TCP")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-JUPYTER_CACHE = ".jupyter_cache"
+EXECUTED_MD = "index-executed.md"  # the HTML pass's executed Markdown (report/_quarto-pdf.yml)
 
 
 class RenderError(RuntimeError):
@@ -41,40 +51,32 @@ def problem_lines(lines: Iterable[str]) -> list[str]:
     ]
 
 
+def intermediates(project: Path) -> list[Path]:
+    """Files a render makes on the way: the executed Markdown and its PDF before renaming."""
+    return [
+        project / "index.html.md",
+        project / EXECUTED_MD,
+        project / "_output" / Path(EXECUTED_MD).with_suffix(".pdf").name,
+        project / ".jupyter_cache",
+    ]
+
+
 def remove_stale(project: Path, outputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Delete earlier outputs and the project's Jupyter cache; return what was removed."""
+    """Delete earlier outputs and intermediates; return what was removed."""
     removed = []
-    for path in map(Path, outputs):
-        if path.exists():
+    for path in [*map(Path, outputs), *intermediates(project)]:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
             path.unlink()
-            removed.append(path)
-    cache = project / JUPYTER_CACHE
-    if cache.exists():
-        shutil.rmtree(cache)
-        removed.append(cache)
+        else:
+            continue
+        removed.append(path)
     return removed
 
 
-def render(
-    project: str | os.PathLike[str],
-    outputs: Sequence[str | os.PathLike[str]],
-    log: TextIO,
-    quarto: str = "quarto",
-) -> None:
-    """Run ``quarto render <project>``, streaming its output to ``log``.
-
-    Raises :class:`RenderError` when Quarto exits non-zero, prints any
-    warning or error line, or does not write every path of ``outputs``; the
-    outputs are then deleted, so nothing of a failed render is left.
-    """
-    project = Path(project)
-    for path in remove_stale(project, outputs):
-        log.write(f"render: removed {path} (from an earlier render)\n")
-    env = dict(os.environ)
-    # Quarto's Jupyter engine runs the cells with this interpreter (the one with
-    # the project's packages), not whichever python3 comes first on PATH.
-    env.setdefault("QUARTO_PYTHON", sys.executable)
-    command = [quarto, "render", str(project)]
+def run_quarto(command: list[str], log: TextIO, env: dict[str, str]) -> tuple[int, list[str]]:
+    """Run one Quarto command, streaming its merged output to ``log``."""
     log.write(f"render: {' '.join(command)}\n")
     log.flush()
     lines: list[str] = []
@@ -92,15 +94,59 @@ def render(
             lines.append(line)
             log.write(line)
             log.flush()
+    return process.returncode, lines
+
+
+def render(
+    project: str | os.PathLike[str],
+    outputs: Sequence[str | os.PathLike[str]],
+    log: TextIO,
+    quarto: str = "quarto",
+) -> None:
+    """Render ``project`` to HTML and PDF, executing its cells once.
+
+    ``outputs`` are the HTML and the PDF, in this order. Raises
+    :class:`RenderError` when Quarto exits non-zero, prints any warning or
+    error line, or does not write an output; every output is then deleted,
+    so nothing of a failed render is left.
+    """
+    project = Path(project)
+    html, pdf = map(Path, outputs)
+    for path in remove_stale(project, outputs):
+        log.write(f"render: removed {path} (from an earlier render)\n")
+    env = dict(os.environ)
+    # Quarto's Jupyter engine runs the cells with this interpreter (the one with
+    # the project's packages), not whichever python3 comes first on PATH.
+    env.setdefault("QUARTO_PYTHON", sys.executable)
+    passes = [
+        [quarto, "render", str(project), "--to", "html", "-M", "keep-md:true"],
+        [quarto, "render", str(project / EXECUTED_MD), "--profile", "pdf", "--to", "typst"],
+    ]
+    lines: list[str] = []
+    status = 0
+    for i, command in enumerate(passes):
+        status, output = run_quarto(command, log, env)
+        lines += output
+        if status != 0 or problem_lines(output):
+            break
+        if i == 0:
+            kept = project / "index.html.md"
+            if kept.exists():
+                kept.rename(project / EXECUTED_MD)
+        else:
+            made = project / "_output" / Path(EXECUTED_MD).with_suffix(".pdf").name
+            if made.exists():
+                made.replace(pdf)
     problems = problem_lines(lines)
-    missing = [str(p) for p in outputs if not Path(p).exists()]
-    if process.returncode == 0 and not problems and not missing:
+    missing = [str(p) for p in (html, pdf) if not p.exists()]
+    if status == 0 and not problems and not missing:
+        (project / EXECUTED_MD).unlink(missing_ok=True)
         return
-    for path in map(Path, outputs):
+    for path in (html, pdf):
         path.unlink(missing_ok=True)
     reasons = []
-    if process.returncode != 0:
-        reasons.append(f"exited with status {process.returncode}")
+    if status != 0:
+        reasons.append(f"exited with status {status}")
     if problems:
         reasons.append(f"printed {len(problems)} warning or error line(s)")
     if missing:
