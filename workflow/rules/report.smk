@@ -179,8 +179,6 @@ rule render_report:
     resources:
         mem_mb=2048,
         runtime=20,
-    params:
-        project="report",
     script:
         "../../scripts/render_report.py"
 
