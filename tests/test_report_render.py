@@ -12,7 +12,8 @@ run with the Quarto on PATH (CI's) or tests/setup.sh's; there is no skip. Then:
   slider changing its bars and title inside the page;
 - the PDF through poppler: no ``?@`` or ``??``, a caption for every figure,
   Hangul extracted as text, an embedded CJK font, numeric section numbers;
-- the typed-number rule on the rendered text (tests/typed_numbers.py).
+- the typed-number rule on the rendered text (tests/typed_numbers.py);
+- a cell that raises fails the workflow with Quarto's message and leaves no report.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import TEST_CONFIG, quarto_command, run_snakemake, snakemake_env
 from playwright.sync_api import Page, sync_playwright
 from typed_numbers import source_prose, typed_numbers
+
+from regularization_report.report.render import drop_raw_html, problem_lines
 
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 
@@ -307,4 +312,62 @@ def test_no_number_is_typed_in_the_rendered_prose(browser_page, rendered_run: Pa
     assert rendered, "the detector found no number next to a metric word in the render"
     assert not typed, "numbers typed by hand; read them from `values` instead:\n" + "\n".join(
         map(str, typed)
+    )
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_warning_and_error_lines_are_found() -> None:
+    lines = [
+        "\x1b[33mWARNING (refs.lua:128) Unable to resolve crossref @sec-x\x1b[39m\n",
+        "ERROR: Inline expression encountered\n",
+        "[WARNING] Could not fetch resource figures/x.png\n",
+        "error: label `<x>` does not exist in the document\n",
+        "Starting python3 kernel...[IPKernelApp] WARNING | Kernel is running over TCP\n",
+        "[IPKernelApp] WARNING | Kernel is running over TCP without encryption.\n",
+        "Output created: _output/index.html\n",
+        "  Cell 3/40: 'setup'....Done\n",
+    ]
+    assert problem_lines(lines) == [
+        "WARNING (refs.lua:128) Unable to resolve crossref @sec-x",
+        "ERROR: Inline expression encountered",
+        "[WARNING] Could not fetch resource figures/x.png",
+        "error: label `<x>` does not exist in the document",
+    ]
+
+
+def test_a_failing_cell_fails_the_workflow_and_leaves_no_report(
+    rendered_run: Path, tmp_path: Path
+) -> None:
+    """A cell that raises: the job fails quoting Quarto, and the earlier report is gone."""
+    workdir = tmp_path / "wf"
+    shutil.copytree(rendered_run, workdir, symlinks=True)
+    output = workdir / "report/_output"
+    assert (output / "index.html").exists() and (output / "index.pdf").exists()
+    index = workdir / "report/index.qmd"
+    text = index.read_text(encoding="utf-8")
+    cell = '```{python}\n#| label: broken\nraise RuntimeError("deliberately broken cell")\n```\n'
+    index.write_text(
+        text.replace(
+            "# Introduction {#sec-question}", cell + "\n# Introduction {#sec-question}", 1
+        ),
+        encoding="utf-8",
+    )
+    env = snakemake_env(path_prefix=quarto_command().parent)
+    env["QUARTO_PYTHON"] = sys.executable
+    result = run_snakemake(workdir, "--cores", "2", *TEST_CONFIG, env=env, check=False)
+    said = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "RenderError" in said and "deliberately broken cell" in said, said[-4000:]
+    assert not (output / "index.html").exists() and not (output / "index.pdf").exists()
+
+
+def test_raw_html_blocks_are_dropped_for_the_pdf_pass() -> None:
+    markdown = (
+        'Text.\n\n````{=html}\n<div id="x">```js```</div>\n````\n\nMore `{=html}` text.\n\n'
+        "```{.python .cell-code}\nx = 1\n```\n"
+    )
+    assert drop_raw_html(markdown) == (
+        "Text.\n\n\nMore `{=html}` text.\n\n```{.python .cell-code}\nx = 1\n```\n"
     )

@@ -7,7 +7,8 @@ calls, one execution of the cells:
    expression, and ``keep-md`` keeps the executed Markdown Quarto made from it
    (includes pasted, outputs and inline values in place, cross-references,
    citations and ``content-visible`` blocks still to resolve);
-2. the PDF (Typst) from that Markdown, under the ``pdf`` project profile
+2. the PDF (Typst) from that Markdown, without its raw HTML blocks (which
+   Typst drops anyway), under the ``pdf`` project profile
    (report/_quarto-pdf.yml) that names it: Markdown has no engine, so nothing
    runs again.
 
@@ -36,6 +37,9 @@ PROBLEM = re.compile(r"^\s*(\[?(WARNING|WARN|ERROR)\b|error:|warning:)", re.IGNO
 # about the report.
 KERNEL_TRANSPORT_NOTE = re.compile(r"\[IPKernelApp\] WARNING \| Kernel is running over TCP")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# A raw HTML block of the executed Markdown (the alpha explorer with its inlined
+# plotly.js, several MB): Typst output drops them, so the PDF pass need not parse them.
+RAW_HTML_BLOCK = re.compile(r"^(?P<fence>`{3,})\{=html\}\n.*?^(?P=fence)[ \t]*\n", re.S | re.M)
 EXECUTED_MD = "index-executed.md"  # the HTML pass's executed Markdown (report/_quarto-pdf.yml)
 
 
@@ -49,6 +53,11 @@ def problem_lines(lines: Iterable[str]) -> list[str]:
     return [
         line for line in cleaned if PROBLEM.match(line) and not KERNEL_TRANSPORT_NOTE.search(line)
     ]
+
+
+def drop_raw_html(markdown: str) -> str:
+    """``markdown`` without its raw HTML blocks, which no other format than HTML shows."""
+    return RAW_HTML_BLOCK.sub("", markdown)
 
 
 def intermediates(project: Path) -> list[Path]:
@@ -132,7 +141,9 @@ def render(
         if i == 0:
             kept = project / "index.html.md"
             if kept.exists():
-                kept.rename(project / EXECUTED_MD)
+                executed = drop_raw_html(kept.read_text(encoding="utf-8"))
+                (project / EXECUTED_MD).write_text(executed, encoding="utf-8")
+                kept.unlink()
         else:
             made = project / "_output" / Path(EXECUTED_MD).with_suffix(".pdf").name
             if made.exists():
