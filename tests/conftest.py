@@ -76,3 +76,36 @@ def test_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = copy_repo(tmp_path_factory.mktemp("test_run"))
     run_snakemake(workdir, "--cores", "2", *TEST_CONFIG)
     return workdir
+
+
+def quarto_command() -> Path:
+    """The Quarto the render tests use: the one on PATH (CI's), else tests/setup.sh's.
+
+    Never skipped: the report is the product, so a machine without Quarto fails
+    the render tests and says how to install it.
+    """
+    found = shutil.which("quarto")
+    if found is None and (REPO / ".venv/quarto/bin/quarto").exists():
+        found = str(REPO / ".venv/quarto/bin/quarto")
+    if found is None:
+        raise RuntimeError(
+            "the render tests need the Quarto CLI: run `bash tests/setup.sh` "
+            "(installs the `report` extra's quarto-cli) or put Quarto on PATH"
+        )
+    return Path(found)
+
+
+@pytest.fixture(scope="session")
+def rendered_run(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``test_run`` whose report real Quarto rendered (once per session).
+
+    Only the render job runs, and the environment table, rebuilt so that the
+    rendered appendix names the Quarto that rendered it. ``test_run`` itself
+    stays the run without Quarto that other tests check.
+    """
+    workdir = tmp_path_factory.mktemp("rendered_run") / "wf"
+    shutil.copytree(test_run, workdir, symlinks=True)
+    env = snakemake_env(path_prefix=quarto_command().parent)
+    env["QUARTO_PYTHON"] = sys.executable
+    run_snakemake(workdir, "--cores", "2", *TEST_CONFIG, "--forcerun", "environment_table", env=env)
+    return workdir

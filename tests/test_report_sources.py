@@ -1,6 +1,5 @@
 """The report's sources, checked without running the workflow or Quarto.
 
-- the Quarto reader (includes, cells, inline expressions, files the prose names);
 - the typed-number rule: no result typed by hand next to a metric word;
 - the helpers of the setup cell and the appendix, the rule-graph drawing;
 - the outline mapping, the citation metadata, and `panache lint report/`.
@@ -19,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from typed_numbers import source_prose, typed_numbers
 
-from regularization_report.report import qmd
 from regularization_report.report import support as rs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,163 +33,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- the reader
-
-
-def test_includes_are_pasted_in_order_and_remember_their_file(tmp_path: Path) -> None:
-    write(tmp_path / "_b.qmd", "b1\n{{< include sub/_c.qmd >}}\nb2\n")
-    write(tmp_path / "sub/_c.qmd", "c1\n")
-    index = write(
-        tmp_path / "index.qmd", "a1\n{{< include _b.qmd >}}\n```\n{{< include _x.qmd >}}\n```\n"
-    )
-    lines = qmd.expand_includes(index)
-    assert [line.text for line in lines] == [
-        "a1",
-        "b1",
-        "c1",
-        "b2",
-        "```",
-        "{{< include _x.qmd >}}",  # inside a code block: shown, not included
-        "```",
-    ]
-    assert (lines[2].path.name, lines[2].lineno) == ("_c.qmd", 1)
-    assert (lines[3].path.name, lines[3].lineno) == ("_b.qmd", 3)
-
-
-def test_missing_include_and_include_cycle_are_errors(tmp_path: Path) -> None:
-    missing = write(tmp_path / "index.qmd", "{{< include _gone.qmd >}}\n")
-    with pytest.raises(qmd.QmdError, match=r"_gone\.qmd does not exist"):
-        qmd.expand_includes(missing)
-    write(tmp_path / "_a.qmd", "{{< include _b.qmd >}}\n")
-    write(tmp_path / "_b.qmd", "{{< include _a.qmd >}}\n")
-    with pytest.raises(qmd.QmdError, match="include cycle"):
-        qmd.expand_includes(tmp_path / "_a.qmd")
-
-
-CELLS = """---
-title: t
----
-
-Value `{python} x + 1` here.
-
-```{python}
-#| label: setup
-#| echo: false
-x = 41
-```
-
-````markdown
-```{python}
-raise RuntimeError("inside a shown block: never run")
-```
-````
-
-```{{python}}
-raise RuntimeError("double braces: shown verbatim")
-```
-
-```python
-raise RuntimeError("plain code block")
-```
-
-```{python}
-#| eval: false
-raise RuntimeError("eval false")
-```
-
-```{python}
-y = x + 1
-y * 2
-```
-
-Now `{python} y` and `{python} f"{x:.1f}"`.
-"""
-
-
-def test_cells_and_inline_expressions_found_in_document_order(tmp_path: Path) -> None:
-    index = write(tmp_path / "index.qmd", CELLS)
-    items = list(qmd.document_items(qmd.expand_includes(index)))
-    kinds = [type(item).__name__ for item in items]
-    assert kinds == [
-        "InlineExpression",
-        "Cell",
-        "Cell",
-        "Cell",
-        "InlineExpression",
-        "InlineExpression",
-    ]
-    setup = items[1]
-    assert setup.options == {"label": "setup", "echo": False}
-    assert setup.code == "x = 41"
-    assert items[2].options == {"eval": False}
-
-
-def test_run_document_runs_in_order_in_one_namespace(tmp_path: Path) -> None:
-    index = write(tmp_path / "index.qmd", CELLS.replace("Value `{python} x + 1` here.", ""))
-    outputs = qmd.run_document(index)
-    assert [o.value for o in outputs if isinstance(o.item, qmd.InlineExpression)] == [42, "41.0"]
-    last_cell = [o for o in outputs if isinstance(o.item, qmd.Cell)][-1]
-    assert last_cell.value == 84  # the last expression of a cell is shown, as in Jupyter
-
-
-def test_an_expression_used_before_its_cell_fails_with_file_and_line(tmp_path: Path) -> None:
-    index = write(tmp_path / "index.qmd", CELLS)
-    with pytest.raises(qmd.ReportExecutionError, match=r"index\.qmd:5.*NameError"):
-        qmd.run_document(index)
-
-
-def test_a_failing_cell_names_its_file_and_line(tmp_path: Path) -> None:
-    write(tmp_path / "_chapter.qmd", "text\n\n```{python}\nvalue = 1\nvalue / 0\n```\n")
-    index = write(tmp_path / "index.qmd", "{{< include _chapter.qmd >}}\n")
-    with pytest.raises(qmd.ReportExecutionError) as failure:
-        qmd.run_document(index)
-    message = str(failure.value)
-    assert "_chapter.qmd:3" in message and "ZeroDivisionError" in message
-    # The traceback points at the line of the .qmd file.
-    assert re.search(r"_chapter\.qmd\", line 5", message)
-
-
-def test_cells_run_in_the_folder_of_the_rendered_file(tmp_path: Path) -> None:
-    write(tmp_path / "data.txt", "hello")
-    index = write(
-        tmp_path / "report/index.qmd",
-        '```{python}\ntext = open("../data.txt").read()\n```\n\nSays `{python} text`.\n',
-    )
-    outputs = qmd.run_document(index)
-    assert outputs[-1].value == "hello"
-
-
-def test_references_finds_images_links_html_and_includes(tmp_path: Path) -> None:
-    source = write(
-        tmp_path / "_x.qmd",
-        "See [the data](data/table.csv) and [a site](https://example.org), [up](#sec-a).\n\n"
-        "![A caption over two lines with a\n[`scripts/x.py`, rule `x`](#sec-appendix-figures).]"
-        "(figures/fig-x.png){#fig-x width=80%}\n\n"
-        '<iframe src="figures/fig-x.html"></iframe>\n\n'
-        "{{< include _y.qmd >}}\n\n"
-        "<!-- ![in a comment](figures/fig-old.png)\n{{< include _old.qmd >}} -->\n\n"
-        "```\n![not an image](nowhere.png)\n```\n",
-    )
-    found = qmd.references(qmd.read_lines(source))
-    by_kind = {(r.kind, r.target) for r in found}
-    assert ("image", "figures/fig-x.png") in by_kind
-    assert ("link", "data/table.csv") in by_kind
-    assert ("html", "figures/fig-x.html") in by_kind
-    assert ("include", "_y.qmd") in by_kind
-    assert not any(r.target in {"nowhere.png", "figures/fig-old.png", "_old.qmd"} for r in found)
-    image = next(r for r in found if r.kind == "image")
-    assert image.lineno == 3 and image.attributes == "#fig-x width=80%"
-    assert image.caption.endswith("[`scripts/x.py`, rule `x`](#sec-appendix-figures).")
-    local = {r.target for r in found if qmd.is_local(r.target)}
-    assert local == {"data/table.csv", "figures/fig-x.png", "figures/fig-x.html", "_y.qmd"}
-
-
 # --------------------------------------------------------------------------- typed numbers
 
 
-def scan(text: str) -> list[str]:
-    lines = [qmd.Line(Path("x.qmd"), 1, text)]
-    return [hit.number for hit in qmd.typed_numbers(qmd.prose_text(lines))]
+def scan(text: str, tmp_path: Path) -> list[str]:
+    source = write(tmp_path / "x.qmd", text + "\n")
+    return [hit.number for hit in typed_numbers(source_prose(source))]
 
 
 @pytest.mark.parametrize(
@@ -207,8 +55,8 @@ def scan(text: str) -> list[str]:
         "the validation loss rises after epoch 12",
     ],
 )
-def test_typed_numbers_next_to_metric_words_are_caught(text: str) -> None:
-    assert scan(text), text
+def test_typed_numbers_next_to_metric_words_are_caught(text: str, tmp_path: Path) -> None:
+    assert scan(text, tmp_path), text
 
 
 @pytest.mark.parametrize(
@@ -227,17 +75,20 @@ def test_typed_numbers_next_to_metric_words_are_caught(text: str) -> None:
         "Three hidden layers of 100 sigmoid units.",  # no metric word nearby
     ],
 )
-def test_numbers_that_are_not_typed_results_pass(text: str) -> None:
-    assert scan(text) == [], text
+def test_numbers_that_are_not_typed_results_pass(text: str, tmp_path: Path) -> None:
+    assert scan(text, tmp_path) == [], text
 
 
 def test_no_number_is_typed_in_the_report_prose() -> None:
-    """Every number next to a metric word must come from `{python} ...` (see qmd.py)."""
+    """Every number next to a metric word must come from `{python} ...` (tests/typed_numbers.py).
+
+    A check of the sources before any render; test_report_render.py checks the rendered text.
+    """
     hits = []
     for source in sorted(REPORT.glob("*.qmd")):
-        hits += qmd.typed_numbers(qmd.prose_text(qmd.read_lines(source)))
+        hits += typed_numbers(source_prose(source), where=f"report/{source.name}")
     assert not hits, "numbers typed by hand; read them from `values` instead:\n" + "\n".join(
-        str(h.path.relative_to(REPO)) + str(h)[len(str(h.path)) :] for h in hits
+        map(str, hits)
     )
 
 

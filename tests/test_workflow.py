@@ -106,12 +106,16 @@ def _stand_in_quarto(bin_dir: Path, record: Path) -> None:
     """A fake `quarto` that records its arguments and writes the files a render makes."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = bin_dir / "quarto"
+    # The HTML pass keeps its executed Markdown; the PDF pass renders it (render.py).
     script.write_text(
         "#!/bin/sh\n"
         f'echo "$@" >> "{record}"\n'
-        'mkdir -p "$2/_output"\n'
-        'echo "<html></html>" > "$2/_output/index.html"\n'
-        'echo "%PDF-1.7" > "$2/_output/index.pdf"\n'
+        "mkdir -p report/_output\n"
+        'case "$*" in\n'
+        '  *"--to html"*) echo "<html></html>" > report/_output/index.html;'
+        ' echo "# executed" > report/index.html.md ;;\n'
+        '  *"--to typst"*) echo "%PDF-1.7" > report/_output/index-executed.pdf ;;\n'
+        "esac\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
 
@@ -122,7 +126,11 @@ def test_render_rule_calls_quarto_when_present(test_run: Path, tmp_path: Path) -
     env = snakemake_env(path_prefix=tmp_path / "bin")
     result = run_snakemake(test_run, "--cores", "1", *TEST_CONFIG, env=env)
     assert QUARTO_LINE not in result.stdout + result.stderr
-    assert record.read_text().split() == ["render", "report"]
+    assert record.read_text().splitlines() == [
+        "render report --to html -M keep-md:true",
+        "render report/index-executed.md --profile pdf --to typst",
+    ]
+    assert not (test_run / "report/index-executed.md").exists()  # an intermediate
     assert (test_run / "report/_output/index.html").exists()
     assert (test_run / "report/_output/index.pdf").exists()
     # Clean up so the session's other tests see the quarto-less state.

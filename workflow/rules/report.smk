@@ -155,7 +155,11 @@ rule figure_index:
 
 
 rule render_report:
-    """Render HTML and PDF (Typst) from the report sources and pipeline outputs."""
+    """Render HTML and PDF (Typst) from the report sources and pipeline outputs.
+
+    One `quarto render`: earlier outputs and the Jupyter cache are deleted first,
+    any WARNING or ERROR line fails the job with Quarto's message.
+    """
     input:
         sources=REPORT_SOURCES,
         values="results/report_values.json",
@@ -175,8 +179,8 @@ rule render_report:
     resources:
         mem_mb=2048,
         runtime=20,
-    shell:
-        "quarto render report > {log} 2>&1"
+    script:
+        "../../scripts/render_report.py"
 
 
 onstart:
