@@ -95,6 +95,9 @@ for fig_id, (fig_inputs, fig_caption) in BASICS_FIGURES.items():
             "../../scripts/plot_basics_figure.py"
 
 
-register_figures(*BASICS_FIGURES)
-VALUE_FILES.append("results/values/basics.json")
-RESULT_FILES.append(f"{BASICS_DIR}/backprop_check.csv")
+def basics_outputs(config):
+    return part(
+        figures=BASICS_FIGURES,
+        values=["results/values/basics.json"],
+        results=rules.pytorch_basics.output,
+    )

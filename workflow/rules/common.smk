@@ -11,8 +11,32 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+import sys
 
-validate(config, schema="../schemas/config.schema.yaml")
+_SRC = str(Path(workflow.basedir) / "src")
+if _SRC not in sys.path:
+    sys.path.insert(0, _SRC)
+
+from regularization_report import checks
+from regularization_report.code_version import code_version
+
+# Before any job: the project's path, each config file (duplicate keys, YAML errors
+# with file and line), the schema, then what the schema cannot say (NaN, inf, splits).
+try:
+    checks.check_paths(
+        project=workflow.basedir, working_directory=os.getcwd(), python=sys.executable
+    )
+    checks.check_config_files(workflow.configfiles)
+    validate(config, schema="../schemas/config.schema.yaml")
+    checks.check_config_values(config)
+except checks.CheckError as error:
+    raise WorkflowError(str(error)) from None
+
+# One canonical order for every mapping of the config, so that reordering the keys of a
+# config file (values unchanged) changes no param and reruns nothing.
+_canonical_config = checks.canonical(config)
+config.clear()
+config.update(_canonical_config)
 
 # Every job runs in one software environment (conda-forge pins of the same
 # versions as pyproject.toml). With `--sdm conda` Snakemake builds it; without,
@@ -27,19 +51,18 @@ if SRC_DIR not in _pythonpath:
     # Set (not read) for the job processes this run starts.
     os.environ.update(PYTHONPATH=os.pathsep.join([SRC_DIR, *_pythonpath]))
 
-# Each stage's rule file registers what it produces; `rule all` and the report rules
-# (report.smk, included last) read these lists, so adding an experiment never
-# means editing another stage's file.
-FIGURES = (
-    []
-)  # figure ids, each written by its rule as report/figures/<id>.{png,svg,pdf,json}
-VALUE_FILES = []  # results/values/<part>.json, merged into results/report_values.json
-TABLE_FILES = []  # tables the report reads directly
-RESULT_FILES = []  # other results that `rule all` should build
-
-
-def register_figures(*ids):
-    FIGURES.extend(ids)
+# Targets: get_final_output(config) (end of this file) lists every file the report
+# depends on, intermediates included, from the config alone; each stage's rule file
+# has one function of the config, <stage>_outputs(config), that lists its files.
+def part(figures=(), values=(), tables=(), results=()):
+    """What one stage produces: figure ids, value files, tables the report reads,
+    and every other file (intermediates included) it writes."""
+    return {
+        "figures": list(figures),
+        "values": list(values),
+        "tables": list(tables),
+        "results": [str(path) for path in results],
+    }
 
 
 # Headline figures also go into Snakemake's own report (`snakemake --report
@@ -152,11 +175,67 @@ if QUARTO is None and config["quarto"]["require"]:
 RENDER_REPORT = QUARTO is not None
 
 
-def all_targets(wildcards):
-    targets = [*RESULT_FILES, *TABLE_FILES, "results/report_values.json"]
-    targets += ["report/figures/index.csv"]
-    for fig_id in FIGURES:
-        targets += figure_files(fig_id)
+def stage_outputs(config):
+    # The stage functions live in the rule files; they are called only once every
+    # file is included, so the order of the includes does not matter.
+    return [
+        data_outputs(config),
+        linear_outputs(config),
+        basics_outputs(config),
+        nn_outputs(config),
+        fashion_mnist_outputs(config),
+        report_outputs(config),
+    ]
+
+
+def collect(config, kind):
+    return list(
+        dict.fromkeys(path for stage in stage_outputs(config) for path in stage[kind])
+    )
+
+
+def figure_ids(config):
+    return collect(config, "figures")
+
+
+def value_files(config):
+    return collect(config, "values")
+
+
+def table_files(config):
+    return collect(config, "tables")
+
+
+def get_final_output(config):
+    """Every file the report depends on, intermediates included (each seed's run files,
+    the processed data, every table), so that a file a killed job left missing is
+    rebuilt, with everything after it, by the next run."""
+    targets = [*collect(config, "results"), *table_files(config), *value_files(config)]
+    targets += ["results/report_values.json", "report/figures/index.csv"]
+    targets += [
+        f"report/figures/{fig_id}{ext}"
+        for fig_id in figure_ids(config)
+        for ext in (".png", ".svg", ".pdf", ".json")
+    ]
     if RENDER_REPORT:
         targets += ["report/_output/index.html", "report/_output/index.pdf"]
-    return targets
+    return list(dict.fromkeys(targets))
+
+
+# --- code versions -----------------------------------------------------------------
+# Snakemake reruns a script job when its script changes, not when a module of the
+# package it imports does. Every script rule therefore gets a param code_version: a
+# SHA-256 over its script and the package modules it imports, transitively (a static
+# scan, paths relative to the project). Editing nn/training.py reruns training and
+# what follows it; editing a figure module reruns that figure. The render rule gets
+# the version of the report sources' Python cells the same way.
+def add_code_versions():
+    root = Path(workflow.basedir)
+    for rule_ in workflow.rules:
+        if rule_.script is not None:
+            sources = [Path(rule_.snakefile).parent / str(rule_.script)]
+        elif rule_.name == "render_report":
+            sources = [root / path for path in REPORT_SOURCES if path.endswith(".qmd")]
+        else:
+            continue
+        rule_.set_params(code_version=code_version(sources, src=SRC_DIR, root=root))

@@ -45,4 +45,12 @@ rule split_bundled_dataset:
         "../../scripts/split_bundled_dataset.py"
 
 
-RESULT_FILES.extend(f"data/processed/{name}.npz" for name in BUNDLED_DATASETS)
+def data_outputs(config):
+    bundled, downloaded = config["data"]["bundled"], config["data"]["download"]
+    return part(
+        results=[
+            *expand("data/raw/{dataset}/data.csv", dataset=bundled),
+            *expand("data/raw/{dataset}/manifest.json", dataset=[*bundled, *downloaded]),
+            *expand("data/processed/{dataset}.npz", dataset=bundled),
+        ]
+    )

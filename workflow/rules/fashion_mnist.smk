@@ -227,13 +227,17 @@ for fig_id, fig_caption in FASHION_FIGURES.items():
             "../../scripts/plot_fashion_mnist_course.py"
 
 
-VALUE_FILES.append("results/values/fashion_mnist.json")
-if FASHION_MNIST_ON:
-    register_figures(*FASHION_FIGURES)
-    RESULT_FILES.extend(
-        [
+def fashion_mnist_outputs(config):
+    values = ["results/values/fashion_mnist.json"]
+    if "fashion_mnist" not in config["data"]["download"]:
+        return part(values=values)
+    course = config["fashion_mnist"]["course"]
+    return part(
+        figures=FASHION_FIGURES,
+        values=values,
+        results=[
             "data/processed/fashion_mnist.npz",
-            "results/fashion_mnist/course/summary.csv",
-            "results/fashion_mnist/course/curves.csv",
-        ]
+            *(path for name in fmnist.RUN_FILES for path in fmnist.course_files(course, name)),
+            *rules.summarize_fashion_mnist_course.output,
+        ],
     )

@@ -365,21 +365,7 @@ rule linear_figures:
         "../../scripts/linear_experiments.py"
 
 
-register_figures(
-    "fig-wine-coefficients",
-    "fig-iris-scaling",
-    "fig-regularization-paths",
-    "fig-alpha-selection",
-    "fig-sparsity-vs-alpha",
-    "fig-constraint-geometry",
-    "fig-lp-unit-balls",
-    "fig-correlated-features",
-    "fig-logistic-sparsity",
-    "fig-digits-coefficients",
-    "fig-torch-vs-sklearn",
-    "fig-alpha-explorer",
-)
-VALUE_FILES.extend(
+_LINEAR_VALUES = (
     [
         "results/values/wine_course.json",
         "results/values/iris_normalization.json",
@@ -396,7 +382,7 @@ VALUE_FILES.extend(
         "results/values/lp_norms.json",
     ]
 )
-TABLE_FILES.extend(
+_LINEAR_TABLES = (
     [
         "results/tables/wine_feature_scales.csv",
         "results/tables/iris_fits.csv",
@@ -409,7 +395,7 @@ TABLE_FILES.extend(
         "report/figures/fig-alpha-explorer.html",
     ]
 )
-RESULT_FILES.extend(
+_LINEAR_RESULTS = (
     [
         "results/linear/wine_course/metrics.csv",
         "results/linear/wine_course/coefficients.csv",
@@ -417,3 +403,27 @@ RESULT_FILES.extend(
         "results/linear/diabetes/entry_order.csv",
     ]
 )
+
+
+def linear_outputs(config):
+    return part(
+        figures=["fig-wine-coefficients",
+    "fig-iris-scaling",
+    "fig-regularization-paths",
+    "fig-alpha-selection",
+    "fig-sparsity-vs-alpha",
+    "fig-constraint-geometry",
+    "fig-lp-unit-balls",
+    "fig-correlated-features",
+    "fig-logistic-sparsity",
+    "fig-digits-coefficients",
+    "fig-torch-vs-sklearn",
+    "fig-alpha-explorer"],
+        values=_LINEAR_VALUES,
+        tables=_LINEAR_TABLES,
+        results=[
+            *_LINEAR_RESULTS,
+            *rules.linear_models.output,
+            *rules.linear_torch.output,
+        ],
+    )

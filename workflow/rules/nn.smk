@@ -238,14 +238,15 @@ for fig_id, (fig_inputs, fig_caption) in NN_FIGURES.items():
             "../../scripts/plot_nn_figure.py"
 
 
-register_figures(*NN_FIGURES)
-VALUE_FILES.append("results/values/nn.json")
-TABLE_FILES.append("results/tables/nn_comparison.csv")
-RESULT_FILES.extend(
-    [
-        "results/nn/summary.csv",
-        "results/nn/curves.csv",
-        "results/nn/steps.csv",
-        "results/nn/analyses.csv",
-    ]
-)
+def nn_outputs(config):
+    nn = config["nn"]
+    return part(
+        figures=NN_FIGURES,
+        values=["results/values/nn.json"],
+        tables=["results/tables/nn_comparison.csv"],
+        results=[
+            *(path for name in nn_spec.RUN_FILES for path in nn_spec.run_files(nn, name)),
+            *rules.summarize_nn.output,
+            *rules.penalty_weights.output,
+        ],
+    )

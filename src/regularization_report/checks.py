@@ -1,0 +1,168 @@
+"""Checks the workflow runs when it loads, before any job: config files, values, paths.
+
+Each check raises :class:`CheckError` with a message that names the file, the key
+or the path, and says what to do. Nothing here imports torch or pandas, so the
+checks cost milliseconds on every start.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class CheckError(ValueError):
+    """A problem found before any job runs; the message says what to do."""
+
+
+# --- config files --------------------------------------------------------------------
+class StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, yaml.Mark] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            first = seen[key]
+            mark = key_node.start_mark
+            raise CheckError(
+                f"{mark.name}:{mark.line + 1}: duplicate key {key!r} "
+                f"(first given at line {first.line + 1}); YAML keeps only the last one, "
+                "so delete one of them."
+            )
+        seen[key] = key_node.start_mark
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_strict_yaml(path: str | os.PathLike[str]) -> Any:
+    """Load one config file; a syntax error or a duplicate key names the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckError(
+            f"config file {path} does not exist. Give an existing file after --configfile "
+            "(e.g. config/test.yaml), and put targets before --configfile: every word after "
+            "it is read as a config file."
+        )
+    with path.open(encoding="utf-8") as handle:
+        try:
+            return yaml.load(handle, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            raise CheckError(f"{where}: YAML syntax error: {error.problem}") from error
+        except yaml.YAMLError as error:
+            raise CheckError(f"{path}: YAML error: {error}") from error
+
+
+def check_config_files(paths: Iterable[str | os.PathLike[str]]) -> None:
+    for path in paths:
+        load_strict_yaml(path)
+
+
+# --- values the schema cannot express ----------------------------------------------------
+def non_finite_keys(value: Any, key: str = "") -> list[str]:
+    """Dotted keys whose value is a NaN or an infinite float (JSON schema lets them pass)."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [key or "<config>"]
+    if isinstance(value, Mapping):
+        return [bad for k, v in value.items() for bad in non_finite_keys(v, f"{key}.{k}".strip("."))]
+    if isinstance(value, list | tuple):
+        return [bad for i, v in enumerate(value) for bad in non_finite_keys(v, f"{key}[{i}]")]
+    return []
+
+
+def check_config_values(config: Mapping[str, Any]) -> None:
+    """Refuse NaN and infinite numbers anywhere, and splits that leave no training data."""
+    bad = non_finite_keys(config)
+    if bad:
+        raise CheckError(
+            "NaN or infinite value in the config at " + ", ".join(bad) + "; give a finite number."
+        )
+    split = config.get("data", {}).get("split", {})
+    fractions = {k: split[k] for k in ("test_size", "val_size") if k in split}
+    if len(fractions) == 2 and sum(fractions.values()) >= 1:
+        raise CheckError(
+            f"data.split.test_size + data.split.val_size = {sum(fractions.values()):g} leaves "
+            "no training data; make their sum smaller than 1."
+        )
+
+
+def canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys sorted, recursively: the same config in any key
+    order gives the same params, so Snakemake sees no change."""
+    if isinstance(value, Mapping):
+        return {k: canonical(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    return value
+
+
+# --- the project's location --------------------------------------------------------------
+def check_paths(**paths: str | os.PathLike[str]) -> None:
+    """Refuse paths with whitespace: Snakemake runs ``<python> <script>`` without quoting."""
+    spaced = {name: str(path) for name, path in paths.items() if any(c.isspace() for c in str(path))}
+    if spaced:
+        listing = "; ".join(f"{name}: '{path}'" for name, path in spaced.items())
+        raise CheckError(
+            f"a path this workflow runs from contains a space ({listing}). Snakemake starts "
+            "every script job as an unquoted shell command, so every job would fail. Move or "
+            "clone the project (and its .venv) to a folder whose path has no spaces, e.g. "
+            "~/projects/regularization, recreate the venv there (`python3 -m venv .venv && "
+            ".venv/bin/pip install -e .`), and rerun."
+        )
+
+
+# --- intermediate files ------------------------------------------------------------------
+def rebuild_hint(path: str | os.PathLike[str]) -> str:
+    return (
+        f"Delete it (`rm '{path}'`) and rerun the same snakemake command: every "
+        "intermediate is a target, so the workflow rebuilds it and everything after it."
+    )
+
+
+def check_json_file(path: str | os.PathLike[str]) -> None:
+    """A JSON result that exists must parse."""
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            json.load(handle)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CheckError(f"{path} is corrupt (not valid JSON: {error}). {rebuild_hint(path)}") from error
+
+
+def last_epoch(path: str | os.PathLike[str]) -> int | None:
+    """The ``epoch`` of the last data row of a history CSV (no pandas: runs at every start)."""
+    with Path(path).open(encoding="utf-8") as handle:
+        lines = [line for line in handle.read().splitlines() if line.strip()]
+    if not lines or "epoch" not in lines[0].split(","):
+        return None
+    column = lines[0].split(",").index("epoch")
+    try:
+        return int(float(lines[-1].split(",")[column])) if len(lines) > 1 else None
+    except (IndexError, ValueError):
+        return None
+
+
+def check_history(history: str | os.PathLike[str], run: str | os.PathLike[str]) -> None:
+    """A training history ends at the epoch its ``run.json`` says was the last one trained."""
+    try:
+        with Path(run).open(encoding="utf-8") as handle:
+            epochs = json.load(handle).get("epochs_run")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CheckError(f"{run} is corrupt (not valid JSON: {error}). {rebuild_hint(run)}") from error
+    last = last_epoch(history)
+    if epochs is not None and last != int(epochs):
+        raise CheckError(
+            f"{history} ends at epoch {last} but {run} says {epochs} epoch(s) were trained: "
+            f"the history is truncated or stale. {rebuild_hint(history)}"
+        )
