@@ -36,3 +36,7 @@ rule all:
 
 # Every script rule's params carry the version of the code it runs (common.smk).
 add_code_versions()
+
+
+onerror:
+    explain_killed_jobs(log)

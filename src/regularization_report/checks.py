@@ -8,6 +8,7 @@ checks cost milliseconds on every start.
 from __future__ import annotations
 
 import json
+import zipfile
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -71,10 +72,17 @@ def check_config_files(paths: Iterable[str | os.PathLike[str]]) -> None:
 
 
 # --- values the schema cannot express ----------------------------------------------------
+# Lists of Lp norm orders, where p = inf (the max norm) is meaningful.
+INFINITY_ALLOWED = ("linear.constraint_geometry.lp_ball_ps", "linear.lp_norms.ps")
+
+
 def non_finite_keys(value: Any, key: str = "") -> list[str]:
-    """Dotted keys whose value is a NaN or an infinite float (JSON schema lets them pass)."""
+    """Dotted keys whose value is NaN, or infinite outside :data:`INFINITY_ALLOWED`
+    (the JSON schema lets both pass its bounds)."""
     if isinstance(value, float):
-        return [] if math.isfinite(value) else [key or "<config>"]
+        if math.isnan(value) or (math.isinf(value) and key.split("[")[0] not in INFINITY_ALLOWED):
+            return [key or "<config>"]
+        return []
     if isinstance(value, Mapping):
         return [bad for k, v in value.items() for bad in non_finite_keys(v, f"{key}.{k}".strip("."))]
     if isinstance(value, list | tuple):
@@ -83,7 +91,7 @@ def non_finite_keys(value: Any, key: str = "") -> list[str]:
 
 
 def check_config_values(config: Mapping[str, Any]) -> None:
-    """Refuse NaN and infinite numbers anywhere, and splits that leave no training data."""
+    """Refuse NaN and infinite numbers, and splits that leave no training data."""
     bad = non_finite_keys(config)
     if bad:
         raise CheckError(
@@ -166,3 +174,69 @@ def check_history(history: str | os.PathLike[str], run: str | os.PathLike[str]) 
             f"{history} ends at epoch {last} but {run} says {epochs} epoch(s) were trained: "
             f"the history is truncated or stale. {rebuild_hint(history)}"
         )
+
+
+def check_npz(path: str | os.PathLike[str]) -> None:
+    """A processed split opens as a zip and carries its SHA-256 (verified in full on load)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise CheckError(f"{path} is corrupt or truncated ({error}). {rebuild_hint(path)}") from error
+    if "sha256.npy" not in names:
+        raise CheckError(f"{path} carries no SHA-256 (an older version wrote it). {rebuild_hint(path)}")
+
+
+def check_intermediates(root: str | os.PathLike[str] = ".") -> None:
+    """Before any job: results that exist but cannot be right (truncated, corrupt) stop
+    the run with the file's name and how to rebuild it. Cheap: no file is parsed in
+    full except small JSON files and the last lines of histories."""
+    root = Path(root)
+    for npz in sorted(root.glob("data/processed/*.npz")):
+        check_npz(npz)
+    for run in sorted(root.glob("results/nn/*/*/*/seed*/run.json")):
+        history = run.with_name("history.csv")
+        if history.exists():
+            check_history(history, run)
+    for values in [root / "results/report_values.json", *sorted(root.glob("results/values/*.json"))]:
+        if values.exists():
+            check_json_file(values)
+
+
+# --- jobs killed by a signal -------------------------------------------------------------
+def killed_by_signal(log_text: str) -> list[str]:
+    """One sentence per job the Snakemake log shows killed by a signal."""
+    import re
+    import signal
+
+    found: dict[str, str] = {}
+    rule = None
+    for line in log_text.splitlines():
+        match = re.search(r"Error in rule (\w+)", line)
+        if match:
+            rule = match.group(1)
+        number = None
+        match = re.search(r"died with <Signals\.\w+: (\d+)>", line)
+        if match:
+            number = int(match.group(1))
+        else:
+            match = re.search(r"exit status (-\d+|1[3-9]\d)\b", line)
+            if match:
+                status = int(match.group(1))
+                number = -status if status < 0 else status - 128
+        if number is None:
+            continue
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        sentence = f"A job{f' of rule {rule}' if rule else ''} was killed by {name} ({number})."
+        if name == "SIGKILL":
+            sentence += (
+                " SIGKILL often means the machine ran out of memory (the kernel's OOM "
+                "killer; see `dmesg` or the cluster's job report): run fewer jobs at once "
+                "(lower --cores), give the job more memory (its mem_mb), or use a smaller "
+                "batch size."
+            )
+        found[f"{rule}:{number}"] = sentence + " Rerun the same command: the workflow rebuilds what is missing."
+    return list(found.values())

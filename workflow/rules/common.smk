@@ -239,3 +239,20 @@ def add_code_versions():
         else:
             continue
         rule_.set_params(code_version=code_version(sources, src=SRC_DIR, root=root))
+
+
+# Results that exist but cannot be right stop the run before any job, naming the file.
+try:
+    checks.check_intermediates(".")
+except checks.CheckError as error:
+    raise WorkflowError(str(error)) from None
+
+
+def explain_killed_jobs(log_path):
+    """Snakemake reports a job killed by a signal as `message: None`; say which signal."""
+    try:
+        text = Path(log_path).read_text(encoding="utf-8", errors="replace")
+    except (OSError, TypeError):
+        return
+    for sentence in checks.killed_by_signal(text):
+        logger.error(sentence)
