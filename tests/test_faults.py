@@ -375,3 +375,246 @@ def test_model_file_that_is_not_a_state_dict_is_refused(tmp_path: Path) -> None:
         torch.equal(a, b)
         for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True)
     )
+
+
+# --- reruns that tell the truth (issue 15) -------------------------------------------------
+def _copy_run(test_run: Path, dest: Path) -> Path:
+    """A copy of the finished test run (results and Snakemake's records) elsewhere."""
+    shutil.copytree(test_run, dest, symlinks=True)
+    return dest
+
+
+def _jobs(result: subprocess.CompletedProcess[str]) -> set[str]:
+    """Rules a dry run would run (from its job table), `all` left out."""
+    out = result.stdout + result.stderr
+    assert "Nothing to be done" in out or "Job stats:" in out, out[-3000:]
+    jobs = set()
+    in_table = False
+    for line in out.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if not parts or parts[0] == "total":
+                in_table = False
+                continue
+            if len(parts) == 2 and parts[1].isdigit():
+                jobs.add(parts[0])
+    return jobs - {"all"}
+
+
+def _train_nn_pids(workdir: Path) -> list[int]:
+    """Processes of a train_nn job running in ``workdir``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = str((proc / "cwd").readlink())
+        except OSError:
+            continue
+        if "train_nn.py" in cmdline and "bash" not in cmdline.split()[0] and cwd == str(workdir):
+            pids.append(int(proc.name))
+    return pids
+
+
+EDITED_RATE = (
+    "nn:\n  experiments:\n    dropout:\n      variants:\n        rate0.5: {model: {dropout: 0.4}}\n"
+)
+
+
+def test_killed_job_is_rebuilt_by_the_next_run(test_run: Path, tmp_path: Path) -> None:
+    """Issue 15, item 1: edit a dropout rate, SIGKILL the training job, rerun."""
+    workdir = _copy_run(test_run, tmp_path / "moved project")
+    # Moving the project reruns nothing (no absolute path in any param).
+    assert _jobs(run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG)) == set()
+    (workdir / "rate.yaml").write_text(EDITED_RATE)
+    args = ("--cores", "1", *TEST_CONFIG, "rate.yaml")
+    process = subprocess.Popen(
+        [str(BIN / "snakemake"), *args],
+        cwd=workdir,
+        env=snakemake_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    killed = []
+    while not killed and time.monotonic() < deadline and process.poll() is None:
+        killed = _train_nn_pids(workdir)
+        time.sleep(0.02)
+    assert killed, "no train_nn job seen"
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode != 0
+    # The onerror hook says which signal, and what SIGKILL often means.
+    assert "killed by SIGKILL (9)" in output and "out of memory" in output, output[-3000:]
+    # The rerun rebuilds what the killed job lost, and everything after it.
+    run_snakemake(workdir, *args)
+    summary = pd.read_csv(workdir / "results/nn/summary.csv")
+    rows = summary[(summary["experiment"] == "dropout") & (summary["variant"] == "rate0.5")]
+    assert not rows.empty and set(rows["dropout"]) == {0.4}
+    values = read_json(workdir / "results/report_values.json")
+    assert (workdir / "results/report_values.json").stat().st_mtime >= (
+        workdir / "results/nn/summary.csv"
+    ).stat().st_mtime
+    assert values  # merged again after the summary
+    assert _jobs(run_snakemake(workdir, "-n", *args)) == set()
+
+
+def test_code_edits_rerun_what_uses_the_code(test_run: Path, tmp_path: Path) -> None:
+    """Issue 15, item 2: a module's edit reruns its users only; config edits redraw
+    nothing they do not change; reordered config keys rerun nothing (issue 11)."""
+    workdir = _copy_run(test_run, tmp_path / "wf")
+    dry = ("-n", "--cores", "1", *TEST_CONFIG)
+    training = workdir / "src/regularization_report/nn/training.py"
+    original = training.read_text()
+    training.write_text(original + "\n# edited\n")
+    jobs = _jobs(run_snakemake(workdir, *dry))
+    assert {"train_nn", "summarize_nn", "nn_report_values", "plot_dropout_curves"} <= jobs
+    assert "linear_models" not in jobs and "split_bundled_dataset" not in jobs
+    training.write_text(original)
+    figure_module = workdir / "src/regularization_report/figures/basics.py"
+    figure_module.write_text(figure_module.read_text() + "\n# edited\n")
+    jobs = _jobs(run_snakemake(workdir, *dry))
+    assert jobs and all(job.startswith("plot_basics_") for job in jobs - {"figure_index"}), jobs
+    figure_module.write_text(figure_module.read_text().removesuffix("\n# edited\n"))
+    assert _jobs(run_snakemake(workdir, *dry)) == set()
+    # A config change outside what the rule graph draws does not redraw it.
+    (workdir / "alpha.yaml").write_text("linear:\n  correlated_features: {n_resamples: 4}\n")
+    jobs = _jobs(run_snakemake(workdir, *dry, "alpha.yaml"))
+    assert "linear_models" in jobs and "rule_graph" not in jobs and "train_nn" not in jobs
+
+    # The test config with every mapping's keys in reverse order: nothing to do.
+    def reverse(value):
+        if isinstance(value, dict):
+            return {k: reverse(value[k]) for k in reversed(list(value))}
+        return value
+
+    config = yaml.safe_load((workdir / "config/test.yaml").read_text())
+    (workdir / "config/test.yaml").write_text(yaml.safe_dump(reverse(config), sort_keys=False))
+    assert _jobs(run_snakemake(workdir, *dry)) == set()
+
+
+def test_result_files_follow_the_umask(test_run: Path) -> None:
+    """Issue 15, item 4: every result is readable as a plain open() would leave it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    expected = 0o666 & ~umask
+    files = [
+        p
+        for folder in ("results", "data", "report/figures")
+        for p in (test_run / folder).rglob("*")
+        if p.is_file()
+    ]
+    assert len(files) > 100
+    wrong = [
+        f"{p.relative_to(test_run)} {oct(p.stat().st_mode & 0o777)}"
+        for p in files
+        if p.stat().st_mode & 0o777 != expected
+    ]
+    assert not wrong, wrong[:10]
+
+
+def test_spaced_path_stops_at_once_with_what_to_do(tmp_path: Path) -> None:
+    """Issue 15, item 3."""
+    workdir = copy_repo(tmp_path / "x y" / "proj")
+    result = run_snakemake(workdir, "--cores", "1", *TEST_CONFIG, check=False)
+    assert result.returncode != 0
+    assert "contains a space" in result.stderr and "no spaces" in result.stderr
+    assert not (workdir / "data/raw").exists()
+
+
+BAD_VALUES = {
+    "huge epochs": ("nn:\n  train: {epochs: 1000000000}\n", "epochs"),
+    "infinite lr": ("nn:\n  train: {lr: .inf}\n", "nn.train.lr"),
+    "NaN lr": ("nn:\n  train: {lr: .nan}\n", "nn.train.lr"),
+    "split sum": (
+        "data:\n  split: {test_size: 0.5, val_size: 0.5}\n",
+        "test_size + data.split.val_size",
+    ),
+    "duplicate key": ("device: cpu\ndevice: auto\n", "bad.yaml:2: duplicate key 'device'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_bad_values_are_refused_before_any_job(tmp_path: Path, case: str) -> None:
+    """Issue 15, item 5: each bad value stops the run before any job, naming the key."""
+    text, named = BAD_VALUES[case]
+    workdir = copy_repo(tmp_path / "wf")
+    (workdir / "bad.yaml").write_text(text)
+    result = run_snakemake(workdir, "--cores", "1", *TEST_CONFIG, "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert named in result.stderr, result.stderr[-2000:]
+    assert not (workdir / "data/raw").exists()
+
+
+def test_yaml_error_in_the_config_names_file_and_line(tmp_path: Path) -> None:
+    workdir = copy_repo(tmp_path / "wf")
+    config = workdir / "config/config.yaml"
+    lines = config.read_text().splitlines()
+    lines.insert(3, "device: [unclosed")
+    config.write_text("\n".join(lines) + "\n")
+    result = run_snakemake(workdir, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert "config/config.yaml:5" in result.stderr, result.stderr[-2000:]
+
+
+CORRUPTIONS = {
+    "history": "results/nn/breast_cancer/dropout/rate0.0/seed0/history.csv",
+    "npz": "data/processed/iris.npz",
+    "values": "results/report_values.json",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_corrupt_intermediate_is_named_and_rebuilt(
+    test_run: Path, tmp_path: Path, kind: str
+) -> None:
+    """Issue 15, item 5: a truncated intermediate is refused before any job, named
+    with the command that rebuilds it; that command rebuilds it."""
+    workdir = _copy_run(test_run, tmp_path / "wf")
+    path = workdir / CORRUPTIONS[kind]
+    data = path.read_bytes()
+    if kind == "history":  # keep the header and the first row only
+        data = b"".join(data.splitlines(keepends=True)[:2])
+    else:
+        data = data[: len(data) // 2]
+    path.write_bytes(data)
+    result = run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG, check=False)
+    assert result.returncode != 0
+    assert CORRUPTIONS[kind] in result.stderr and "rm '" in result.stderr, result.stderr[-2000:]
+    path.unlink()
+    jobs = _jobs(run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG))
+    expected = {
+        "history": "train_nn",
+        "npz": "split_bundled_dataset",
+        "values": "merge_report_values",
+    }
+    assert expected[kind] in jobs
+
+
+def test_processed_split_is_verified_on_load(test_run: Path, tmp_path: Path) -> None:
+    from regularization_report.data.bundled import load_split, save_split
+
+    split = load_split(test_run / "data/processed/iris.npz")
+    path = tmp_path / "iris.npz"
+    parts = {
+        k: getattr(split, k) for k in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
+    }
+    save_split(parts, path, feature_names=split.feature_names, task=split.task)
+    assert np.array_equal(load_split(path).X_train, split.X_train)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ValueError, match=r"truncated\.npz"):
+        load_split(truncated)
+    tampered = tmp_path / "tampered.npz"
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["X_train"] = arrays["X_train"] + 1
+    np.savez(tampered, **arrays)
+    with pytest.raises(ValueError, match="do not match their SHA-256"):
+        load_split(tampered)

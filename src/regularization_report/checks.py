@@ -8,9 +8,9 @@ checks cost milliseconds on every start.
 from __future__ import annotations
 
 import json
-import zipfile
 import math
 import os
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ def load_strict_yaml(path: str | os.PathLike[str]) -> Any:
         )
     with path.open(encoding="utf-8") as handle:
         try:
-            return yaml.load(handle, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+            return yaml.load(handle, Loader=StrictLoader)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -84,7 +84,9 @@ def non_finite_keys(value: Any, key: str = "") -> list[str]:
             return [key or "<config>"]
         return []
     if isinstance(value, Mapping):
-        return [bad for k, v in value.items() for bad in non_finite_keys(v, f"{key}.{k}".strip("."))]
+        return [
+            bad for k, v in value.items() for bad in non_finite_keys(v, f"{key}.{k}".strip("."))
+        ]
     if isinstance(value, list | tuple):
         return [bad for i, v in enumerate(value) for bad in non_finite_keys(v, f"{key}[{i}]")]
     return []
@@ -119,7 +121,9 @@ def canonical(value: Any) -> Any:
 # --- the project's location --------------------------------------------------------------
 def check_paths(**paths: str | os.PathLike[str]) -> None:
     """Refuse paths with whitespace: Snakemake runs ``<python> <script>`` without quoting."""
-    spaced = {name: str(path) for name, path in paths.items() if any(c.isspace() for c in str(path))}
+    spaced = {
+        name: str(path) for name, path in paths.items() if any(c.isspace() for c in str(path))
+    }
     if spaced:
         listing = "; ".join(f"{name}: '{path}'" for name, path in spaced.items())
         raise CheckError(
@@ -145,7 +149,9 @@ def check_json_file(path: str | os.PathLike[str]) -> None:
         with Path(path).open(encoding="utf-8") as handle:
             json.load(handle)
     except (ValueError, UnicodeDecodeError) as error:
-        raise CheckError(f"{path} is corrupt (not valid JSON: {error}). {rebuild_hint(path)}") from error
+        raise CheckError(
+            f"{path} is corrupt (not valid JSON: {error}). {rebuild_hint(path)}"
+        ) from error
 
 
 def last_epoch(path: str | os.PathLike[str]) -> int | None:
@@ -167,7 +173,9 @@ def check_history(history: str | os.PathLike[str], run: str | os.PathLike[str]) 
         with Path(run).open(encoding="utf-8") as handle:
             epochs = json.load(handle).get("epochs_run")
     except (ValueError, UnicodeDecodeError) as error:
-        raise CheckError(f"{run} is corrupt (not valid JSON: {error}). {rebuild_hint(run)}") from error
+        raise CheckError(
+            f"{run} is corrupt (not valid JSON: {error}). {rebuild_hint(run)}"
+        ) from error
     last = last_epoch(history)
     if epochs is not None and last != int(epochs):
         raise CheckError(
@@ -182,9 +190,13 @@ def check_npz(path: str | os.PathLike[str]) -> None:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError) as error:
-        raise CheckError(f"{path} is corrupt or truncated ({error}). {rebuild_hint(path)}") from error
+        raise CheckError(
+            f"{path} is corrupt or truncated ({error}). {rebuild_hint(path)}"
+        ) from error
     if "sha256.npy" not in names:
-        raise CheckError(f"{path} carries no SHA-256 (an older version wrote it). {rebuild_hint(path)}")
+        raise CheckError(
+            f"{path} carries no SHA-256 (an older version wrote it). {rebuild_hint(path)}"
+        )
 
 
 def check_intermediates(root: str | os.PathLike[str] = ".") -> None:
@@ -198,7 +210,10 @@ def check_intermediates(root: str | os.PathLike[str] = ".") -> None:
         history = run.with_name("history.csv")
         if history.exists():
             check_history(history, run)
-    for values in [root / "results/report_values.json", *sorted(root.glob("results/values/*.json"))]:
+    for values in [
+        root / "results/report_values.json",
+        *sorted(root.glob("results/values/*.json")),
+    ]:
         if values.exists():
             check_json_file(values)
 
@@ -238,5 +253,7 @@ def killed_by_signal(log_text: str) -> list[str]:
                 "(lower --cores), give the job more memory (its mem_mb), or use a smaller "
                 "batch size."
             )
-        found[f"{rule}:{number}"] = sentence + " Rerun the same command: the workflow rebuilds what is missing."
+        found[f"{rule}:{number}"] = (
+            sentence + " Rerun the same command: the workflow rebuilds what is missing."
+        )
     return list(found.values())

@@ -66,7 +66,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         if tmp.exists():
-            os.chmod(tmp, 0o666 & ~current_umask())
+            tmp.chmod(0o666 & ~current_umask())
             _fsync(tmp)
         tmp.replace(target)
         with contextlib.suppress(OSError):

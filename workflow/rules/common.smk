@@ -51,6 +51,7 @@ if SRC_DIR not in _pythonpath:
     # Set (not read) for the job processes this run starts.
     os.environ.update(PYTHONPATH=os.pathsep.join([SRC_DIR, *_pythonpath]))
 
+
 # Targets: get_final_output(config) (end of this file) lists every file the report
 # depends on, intermediates included, from the config alone; each stage's rule file
 # has one function of the config, <stage>_outputs(config), that lists its files.

@@ -50,7 +50,9 @@ def data_outputs(config):
     return part(
         results=[
             *expand("data/raw/{dataset}/data.csv", dataset=bundled),
-            *expand("data/raw/{dataset}/manifest.json", dataset=[*bundled, *downloaded]),
+            *expand(
+                "data/raw/{dataset}/manifest.json", dataset=[*bundled, *downloaded]
+            ),
             *expand("data/processed/{dataset}.npz", dataset=bundled),
         ]
     )

@@ -237,7 +237,11 @@ def fashion_mnist_outputs(config):
         values=values,
         results=[
             "data/processed/fashion_mnist.npz",
-            *(path for name in fmnist.RUN_FILES for path in fmnist.course_files(course, name)),
+            *(
+                path
+                for name in fmnist.RUN_FILES
+                for path in fmnist.course_files(course, name)
+            ),
             *rules.summarize_fashion_mnist_course.output,
         ],
     )

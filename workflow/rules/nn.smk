@@ -245,7 +245,11 @@ def nn_outputs(config):
         values=["results/values/nn.json"],
         tables=["results/tables/nn_comparison.csv"],
         results=[
-            *(path for name in nn_spec.RUN_FILES for path in nn_spec.run_files(nn, name)),
+            *(
+                path
+                for name in nn_spec.RUN_FILES
+                for path in nn_spec.run_files(nn, name)
+            ),
             *rules.summarize_nn.output,
             *rules.penalty_weights.output,
         ],

@@ -143,7 +143,9 @@ rule merge_report_values:
 
 rule figure_index:
     input:
-        lambda wildcards: [f"report/figures/{fig_id}.json" for fig_id in figure_ids(config)],
+        lambda wildcards: [
+            f"report/figures/{fig_id}.json" for fig_id in figure_ids(config)
+        ],
     output:
         "report/figures/index.csv",
     log:
