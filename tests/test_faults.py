@@ -415,7 +415,8 @@ def _train_nn_pids(workdir: Path) -> list[int]:
             cwd = str((proc / "cwd").readlink())
         except OSError:
             continue
-        if "train_nn.py" in cmdline and "bash" not in cmdline.split()[0] and cwd == str(workdir):
+        is_python = "bash" not in cmdline.split()[0]
+        if "train_nn.py" in cmdline and is_python and cwd == os.path.realpath(workdir):
             pids.append(int(proc.name))
     return pids
 
@@ -427,7 +428,7 @@ EDITED_RATE = (
 
 def test_killed_job_is_rebuilt_by_the_next_run(test_run: Path, tmp_path: Path) -> None:
     """Issue 15, item 1: edit a dropout rate, SIGKILL the training job, rerun."""
-    workdir = _copy_run(test_run, tmp_path / "moved project")
+    workdir = _copy_run(test_run, tmp_path / "moved")
     # Moving the project reruns nothing (no absolute path in any param).
     assert _jobs(run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG)) == set()
     (workdir / "rate.yaml").write_text(EDITED_RATE)

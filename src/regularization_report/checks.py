@@ -257,3 +257,26 @@ def killed_by_signal(log_text: str) -> list[str]:
             sentence + " Rerun the same command: the workflow rebuilds what is missing."
         )
     return list(found.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m regularization_report.checks FILE...``: check config files by hand.
+
+    Snakemake reads the files given after ``--configfile`` before the workflow's own
+    checks run, and says only ``Config file is not valid JSON or YAML``; this names
+    the file and line of a syntax error or a duplicate key.
+    """
+    import sys
+
+    paths = sys.argv[1:] if argv is None else argv
+    try:
+        check_config_files(paths)
+    except CheckError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"{len(paths)} config file(s) parse without duplicate keys")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
