@@ -61,7 +61,10 @@ def load_strict_yaml(path: str | os.PathLike[str]) -> Any:
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-            raise CheckError(f"{where}: YAML syntax error: {error.problem}") from error
+            context = ""
+            if error.context and error.context_mark is not None:
+                context = f" ({error.context} that starts at line {error.context_mark.line + 1})"
+            raise CheckError(f"{where}: YAML syntax error: {error.problem}{context}") from error
         except yaml.YAMLError as error:
             raise CheckError(f"{path}: YAML error: {error}") from error
 
