@@ -93,11 +93,3 @@ for fig_id, (fig_inputs, fig_caption) in BASICS_FIGURES.items():
             script=script_path("plot_basics_figure.py"),
         script:
             "../../scripts/plot_basics_figure.py"
-
-
-def basics_outputs(config):
-    return part(
-        figures=BASICS_FIGURES,
-        values=["results/values/basics.json"],
-        results=rules.pytorch_basics.output,
-    )

@@ -176,9 +176,101 @@ if QUARTO is None and config["quarto"]["require"]:
 RENDER_REPORT = QUARTO is not None
 
 
+# What each stage writes, from the config and the tables its rule file defines
+# (figure ids, experiment files); called only once every rule file is included.
+def data_outputs(config):
+    bundled, downloaded = config["data"]["bundled"], config["data"]["download"]
+    return part(
+        results=[
+            *expand("data/raw/{dataset}/data.csv", dataset=bundled),
+            *expand(
+                "data/raw/{dataset}/manifest.json", dataset=[*bundled, *downloaded]
+            ),
+            *expand("data/processed/{dataset}.npz", dataset=bundled),
+        ]
+    )
+
+
+def linear_outputs(config):
+    return part(
+        figures=[
+            "fig-wine-coefficients",
+            "fig-iris-scaling",
+            "fig-regularization-paths",
+            "fig-alpha-selection",
+            "fig-sparsity-vs-alpha",
+            "fig-constraint-geometry",
+            "fig-lp-unit-balls",
+            "fig-correlated-features",
+            "fig-logistic-sparsity",
+            "fig-digits-coefficients",
+            "fig-torch-vs-sklearn",
+            "fig-alpha-explorer",
+        ],
+        values=_LINEAR_VALUES,
+        tables=_LINEAR_TABLES,
+        results=[
+            *_LINEAR_RESULTS,
+            *rules.linear_models.output,
+            *rules.linear_torch.output,
+        ],
+    )
+
+
+def basics_outputs(config):
+    return part(
+        figures=BASICS_FIGURES,
+        values=["results/values/basics.json"],
+        results=rules.pytorch_basics.output,
+    )
+
+
+def nn_outputs(config):
+    nn = config["nn"]
+    return part(
+        figures=NN_FIGURES,
+        values=["results/values/nn.json"],
+        tables=["results/tables/nn_comparison.csv"],
+        results=[
+            *(
+                path
+                for name in nn_spec.RUN_FILES
+                for path in nn_spec.run_files(nn, name)
+            ),
+            *rules.summarize_nn.output,
+            *rules.penalty_weights.output,
+        ],
+    )
+
+
+def fashion_mnist_outputs(config):
+    values = ["results/values/fashion_mnist.json"]
+    if "fashion_mnist" not in config["data"]["download"]:
+        return part(values=values)
+    course = config["fashion_mnist"]["course"]
+    return part(
+        figures=FASHION_FIGURES,
+        values=values,
+        results=[
+            "data/processed/fashion_mnist.npz",
+            *(
+                path
+                for name in fmnist.RUN_FILES
+                for path in fmnist.course_files(course, name)
+            ),
+            *rules.summarize_fashion_mnist_course.output,
+        ],
+    )
+
+
+def report_outputs(config):
+    return part(
+        figures=["fig-rule-graph"],
+        tables=["results/tables/environment.csv", "results/tables/data_sources.csv"],
+    )
+
+
 def stage_outputs(config):
-    # The stage functions live in the rule files; they are called only once every
-    # file is included, so the order of the includes does not matter.
     return [
         data_outputs(config),
         linear_outputs(config),
@@ -225,7 +317,7 @@ def get_final_output(config):
 
 # --- code versions -----------------------------------------------------------------
 # Snakemake reruns a script job when its script changes, not when a module of the
-# package it imports does. Every script rule therefore gets a param code_version: a
+# package it imports does. So every script rule gets a param, code_version, that is a
 # SHA-256 over its script and the package modules it imports, transitively (a static
 # scan, paths relative to the project). Editing nn/training.py reruns training and
 # what follows it; editing a figure module reruns that figure. The render rule gets

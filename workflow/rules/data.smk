@@ -43,16 +43,3 @@ rule split_bundled_dataset:
         split=config["data"]["split"],
     script:
         "../../scripts/split_bundled_dataset.py"
-
-
-def data_outputs(config):
-    bundled, downloaded = config["data"]["bundled"], config["data"]["download"]
-    return part(
-        results=[
-            *expand("data/raw/{dataset}/data.csv", dataset=bundled),
-            *expand(
-                "data/raw/{dataset}/manifest.json", dataset=[*bundled, *downloaded]
-            ),
-            *expand("data/processed/{dataset}.npz", dataset=bundled),
-        ]
-    )

@@ -225,23 +225,3 @@ for fig_id, fig_caption in FASHION_FIGURES.items():
             script=script_path("plot_fashion_mnist_course.py"),
         script:
             "../../scripts/plot_fashion_mnist_course.py"
-
-
-def fashion_mnist_outputs(config):
-    values = ["results/values/fashion_mnist.json"]
-    if "fashion_mnist" not in config["data"]["download"]:
-        return part(values=values)
-    course = config["fashion_mnist"]["course"]
-    return part(
-        figures=FASHION_FIGURES,
-        values=values,
-        results=[
-            "data/processed/fashion_mnist.npz",
-            *(
-                path
-                for name in fmnist.RUN_FILES
-                for path in fmnist.course_files(course, name)
-            ),
-            *rules.summarize_fashion_mnist_course.output,
-        ],
-    )

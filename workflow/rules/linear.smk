@@ -397,29 +397,3 @@ _LINEAR_RESULTS = [
     "results/linear/diabetes/lasso_path.csv",
     "results/linear/diabetes/entry_order.csv",
 ]
-
-
-def linear_outputs(config):
-    return part(
-        figures=[
-            "fig-wine-coefficients",
-            "fig-iris-scaling",
-            "fig-regularization-paths",
-            "fig-alpha-selection",
-            "fig-sparsity-vs-alpha",
-            "fig-constraint-geometry",
-            "fig-lp-unit-balls",
-            "fig-correlated-features",
-            "fig-logistic-sparsity",
-            "fig-digits-coefficients",
-            "fig-torch-vs-sklearn",
-            "fig-alpha-explorer",
-        ],
-        values=_LINEAR_VALUES,
-        tables=_LINEAR_TABLES,
-        results=[
-            *_LINEAR_RESULTS,
-            *rules.linear_models.output,
-            *rules.linear_torch.output,
-        ],
-    )

@@ -236,21 +236,3 @@ for fig_id, (fig_inputs, fig_caption) in NN_FIGURES.items():
             script=script_path("plot_nn_figure.py"),
         script:
             "../../scripts/plot_nn_figure.py"
-
-
-def nn_outputs(config):
-    nn = config["nn"]
-    return part(
-        figures=NN_FIGURES,
-        values=["results/values/nn.json"],
-        tables=["results/tables/nn_comparison.csv"],
-        results=[
-            *(
-                path
-                for name in nn_spec.RUN_FILES
-                for path in nn_spec.run_files(nn, name)
-            ),
-            *rules.summarize_nn.output,
-            *rules.penalty_weights.output,
-        ],
-    )

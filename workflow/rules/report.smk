@@ -38,7 +38,7 @@ rule rule_graph:
         # download), and the Snakefile relative to the project: moving the project or
         # changing any other setting redraws nothing.
         config={"data": {"download": config["data"]["download"]}},
-        snakefile=os.path.relpath(workflow.main_snakefile),
+        snakefile=lambda wildcards, input: input[0],  # WORKFLOW_SOURCES starts with it
         # The rendered report is a target too, so the graph shows render_report
         # whether or not Quarto is installed here; `all` only collects, so it is hidden.
         targets=["all", "report/_output/index.html"],
@@ -115,13 +115,6 @@ rule data_sources_table:
         runtime=2,
     script:
         "../../scripts/data_sources_table.py"
-
-
-def report_outputs(config):
-    return part(
-        figures=["fig-rule-graph"],
-        tables=["results/tables/environment.csv", "results/tables/data_sources.csv"],
-    )
 
 
 rule merge_report_values:
