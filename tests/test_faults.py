@@ -35,6 +35,7 @@ from fashion_fixtures import FILES, Server, corrupt_content, debian_bytes
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from regularization_report import checks
 from regularization_report.files import read_json
 from regularization_report.nn.models import MLP, MLPConfig
 from regularization_report.nn.training import load_checkpoint, save_checkpoint
@@ -644,3 +645,43 @@ def test_schema_bounds_every_number() -> None:
 
     walk(schema, "")
     assert unbounded == []
+
+
+def test_code_version_follows_the_imports(tmp_path: Path) -> None:
+    """Issue 15, item 2: a script's version covers the package modules it imports,
+    transitively, and nothing else; it does not depend on where the project lies."""
+    from regularization_report.code_version import code_version, module_files
+
+    src = REPO / "src"
+    train = module_files([REPO / "scripts/train_nn.py"], src)
+    names = {p.relative_to(REPO).as_posix() for p in train}
+    assert "src/regularization_report/nn/training.py" in names
+    assert "src/regularization_report/figures/basics.py" not in names
+    plot = {
+        p.relative_to(REPO).as_posix()
+        for p in module_files([REPO / "scripts/plot_basics_figure.py"], src)
+    }
+    assert "src/regularization_report/figures/basics.py" in plot
+    assert "src/regularization_report/nn/training.py" not in plot
+    # The same files under another root give the same version; one edited byte changes it.
+    moved = copy_repo(tmp_path / "moved")
+    version = code_version(REPO / "scripts/train_nn.py", src, REPO)
+    assert code_version(moved / "scripts/train_nn.py", moved / "src", moved) == version
+    training = moved / "src/regularization_report/nn/training.py"
+    training.write_text(training.read_text() + "\n")
+    assert code_version(moved / "scripts/train_nn.py", moved / "src", moved) != version
+
+
+def test_killed_by_signal_names_the_signal() -> None:
+    log = (
+        "Command 'set -euo pipefail;  python x.train_nn.py' died with <Signals.SIGKILL: 9>.\n"
+        "Error in rule train_nn:\n    message: None\n"
+        "Command 'bash -c job' returned non-zero exit status 143.\nError in rule summarize_nn:\n"
+        "Command 'python y.py' returned non-zero exit status 1.\nError in rule figure_index:\n"
+    )
+    sentences = checks.killed_by_signal(log)
+    assert len(sentences) == 2
+    assert "rule train_nn was killed by SIGKILL (9)" in sentences[0]
+    assert "out of memory" in sentences[0]
+    assert "rule summarize_nn was killed by SIGTERM (15)" in sentences[1]
+    assert "out of memory" not in sentences[1]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import signal
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -222,28 +224,28 @@ def check_intermediates(root: str | os.PathLike[str] = ".") -> None:
 
 
 # --- jobs killed by a signal -------------------------------------------------------------
-def killed_by_signal(log_text: str) -> list[str]:
-    """One sentence per job the Snakemake log shows killed by a signal."""
-    import re
-    import signal
+def _signal_number(line: str) -> int | None:
+    """The signal that killed a job, from one line of Snakemake's log, if any."""
+    match = re.search(r"died with <Signals\.\w+: (\d+)>", line)
+    if match:
+        return int(match.group(1))
+    match = re.search(r"exit status (-\d+|1[3-9]\d)\b", line)
+    if match:
+        status = int(match.group(1))
+        return -status if status < 0 else status - 128
+    return None
 
+
+def killed_by_signal(log_text: str) -> list[str]:
+    """One sentence per job that Snakemake's log shows killed by a signal.
+
+    Snakemake writes the failed command (``... died with <Signals.SIGKILL: 9>``)
+    just before ``Error in rule <name>:``, whose ``message`` is ``None``.
+    """
     found: dict[str, str] = {}
-    rule = None
-    for line in log_text.splitlines():
-        match = re.search(r"Error in rule (\w+)", line)
-        if match:
-            rule = match.group(1)
-        number = None
-        match = re.search(r"died with <Signals\.\w+: (\d+)>", line)
-        if match:
-            number = int(match.group(1))
-        else:
-            match = re.search(r"exit status (-\d+|1[3-9]\d)\b", line)
-            if match:
-                status = int(match.group(1))
-                number = -status if status < 0 else status - 128
-        if number is None:
-            continue
+    pending: list[int] = []
+
+    def add(number: int, rule: str | None) -> None:
         try:
             name = signal.Signals(number).name
         except ValueError:
@@ -256,9 +258,19 @@ def killed_by_signal(log_text: str) -> list[str]:
                 "(lower --cores), give the job more memory (its mem_mb), or use a smaller "
                 "batch size."
             )
-        found[f"{rule}:{number}"] = (
-            sentence + " Rerun the same command: the workflow rebuilds what is missing."
-        )
+        sentence += " Rerun the same command: the workflow rebuilds what is missing."
+        found.setdefault(f"{rule}:{number}", sentence)
+
+    for line in log_text.splitlines():
+        number = _signal_number(line)
+        if number is not None:
+            pending.append(number)
+            continue
+        match = re.search(r"Error in rule (\w+)", line)
+        if match and pending:
+            add(pending.pop(0), match.group(1))
+    for number in pending:
+        add(number, None)
     return list(found.values())
 
 

@@ -43,9 +43,19 @@ def _package_of(src: Path, path: Path) -> str | None:
     return ".".join(parts[:-1])
 
 
-@functools.cache
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 def _imports(src: Path, path: Path) -> tuple[Path, ...]:
-    """Package files imported by one file (and the ``__init__`` of each parent package)."""
+    return _imports_cached(src, path, _stamp(path))
+
+
+@functools.cache
+def _imports_cached(src: Path, path: Path, stamp: tuple[int, int]) -> tuple[Path, ...]:
+    """Package files imported by one file (and the ``__init__`` of each parent package);
+    cached per file version (modification time and size)."""
     text = path.read_text(encoding="utf-8")
     if path.suffix != ".py":  # a Quarto chapter: its import lines only
         text = "\n".join(
@@ -91,8 +101,12 @@ def module_files(sources: Iterable[Path], src: Path) -> list[Path]:
     return sorted(seen)
 
 
-@functools.cache
 def _file_digest(path: Path) -> str:
+    return _file_digest_cached(path, _stamp(path))
+
+
+@functools.cache
+def _file_digest_cached(path: Path, stamp: tuple[int, int]) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -341,11 +341,13 @@ except checks.CheckError as error:
     raise WorkflowError(str(error)) from None
 
 
-def explain_killed_jobs(log_path):
+def explain_killed_jobs(log_paths):
     """Snakemake reports a job killed by a signal as `message: None`; say which signal."""
-    try:
-        text = Path(log_path).read_text(encoding="utf-8", errors="replace")
-    except (OSError, TypeError):
-        return
-    for sentence in checks.killed_by_signal(text):
-        logger.error(sentence)
+    paths = [log_paths] if isinstance(log_paths, (str, Path)) else list(log_paths or [])
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for sentence in checks.killed_by_signal(text):
+            logger.error(sentence)
