@@ -416,7 +416,8 @@ def _train_nn_pids(workdir: Path) -> list[int]:
             cwd = str((proc / "cwd").readlink())
         except OSError:
             continue
-        is_python = "bash" not in cmdline.split()[0]
+        words = cmdline.split()
+        is_python = bool(words) and "bash" not in words[0]
         if "train_nn.py" in cmdline and is_python and cwd == os.path.realpath(workdir):
             pids.append(int(proc.name))
     return pids
@@ -588,8 +589,9 @@ def test_corrupt_intermediate_is_named_and_rebuilt(
         data = data[: len(data) // 2]
     path.write_bytes(data)
     result = run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG, check=False)
+    output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert CORRUPTIONS[kind] in result.stderr and "rm '" in result.stderr, result.stderr[-2000:]
+    assert CORRUPTIONS[kind] in output and "rm '" in output, output[-2000:]
     path.unlink()
     jobs = _jobs(run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG))
     expected = {
