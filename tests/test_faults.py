@@ -35,6 +35,7 @@ from fashion_fixtures import FILES, Server, corrupt_content, debian_bytes
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from regularization_report import checks
 from regularization_report.files import read_json
 from regularization_report.nn.models import MLP, MLPConfig
 from regularization_report.nn.training import load_checkpoint, save_checkpoint
@@ -375,3 +376,314 @@ def test_model_file_that_is_not_a_state_dict_is_refused(tmp_path: Path) -> None:
         torch.equal(a, b)
         for a, b in zip(loaded.state_dict().values(), model.state_dict().values(), strict=True)
     )
+
+
+# --- reruns that tell the truth (issue 15) -------------------------------------------------
+def _copy_run(test_run: Path, dest: Path) -> Path:
+    """A copy of the finished test run (results and Snakemake's records) elsewhere."""
+    shutil.copytree(test_run, dest, symlinks=True)
+    return dest
+
+
+def _jobs(result: subprocess.CompletedProcess[str]) -> set[str]:
+    """Rules a dry run would run (from its job table), `all` left out."""
+    out = result.stdout + result.stderr
+    assert "Nothing to be done" in out or "Job stats:" in out, out[-3000:]
+    jobs = set()
+    in_table = False
+    for line in out.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if not parts or parts[0] == "total":
+                in_table = False
+                continue
+            if len(parts) == 2 and parts[1].isdigit():
+                jobs.add(parts[0])
+    return jobs - {"all"}
+
+
+def _train_nn_pids(workdir: Path) -> list[int]:
+    """Processes of a train_nn job running in ``workdir``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = str((proc / "cwd").readlink())
+        except OSError:
+            continue
+        words = cmdline.split()
+        is_python = bool(words) and "bash" not in words[0]
+        if "train_nn.py" in cmdline and is_python and cwd == os.path.realpath(workdir):
+            pids.append(int(proc.name))
+    return pids
+
+
+EDITED_RATE = (
+    "nn:\n  experiments:\n    dropout:\n      variants:\n        rate0.5: {model: {dropout: 0.4}}\n"
+)
+
+
+def test_killed_job_is_rebuilt_by_the_next_run(test_run: Path, tmp_path: Path) -> None:
+    """Issue 15, item 1: edit a dropout rate, SIGKILL the training job, rerun."""
+    workdir = _copy_run(test_run, tmp_path / "moved")
+    # Moving the project reruns nothing (no absolute path in any param).
+    assert _jobs(run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG)) == set()
+    (workdir / "rate.yaml").write_text(EDITED_RATE)
+    args = ("--cores", "1", *TEST_CONFIG, "rate.yaml")
+    process = subprocess.Popen(
+        [str(BIN / "snakemake"), *args],
+        cwd=workdir,
+        env=snakemake_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    killed = []
+    while not killed and time.monotonic() < deadline and process.poll() is None:
+        killed = _train_nn_pids(workdir)
+        time.sleep(0.02)
+    assert killed, "no train_nn job seen"
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode != 0
+    # The onerror hook says which signal, and what SIGKILL often means.
+    assert "killed by SIGKILL (9)" in output and "out of memory" in output, output[-3000:]
+    # The rerun rebuilds what the killed job lost, and everything after it.
+    run_snakemake(workdir, *args)
+    summary = pd.read_csv(workdir / "results/nn/summary.csv")
+    rows = summary[(summary["experiment"] == "dropout") & (summary["variant"] == "rate0.5")]
+    assert not rows.empty and set(rows["dropout"]) == {0.4}
+    values = read_json(workdir / "results/report_values.json")
+    assert (workdir / "results/report_values.json").stat().st_mtime >= (
+        workdir / "results/nn/summary.csv"
+    ).stat().st_mtime
+    assert values  # merged again after the summary
+    assert _jobs(run_snakemake(workdir, "-n", *args)) == set()
+
+
+def test_code_edits_rerun_what_uses_the_code(test_run: Path, tmp_path: Path) -> None:
+    """Issue 15, item 2: a module's edit reruns its users only; config edits redraw
+    nothing they do not change; reordered config keys rerun nothing (issue 11)."""
+    workdir = _copy_run(test_run, tmp_path / "wf")
+    dry = ("-n", "--cores", "1", *TEST_CONFIG)
+    training = workdir / "src/regularization_report/nn/training.py"
+    original = training.read_text()
+    training.write_text(original + "\n# edited\n")
+    jobs = _jobs(run_snakemake(workdir, *dry))
+    assert {"train_nn", "summarize_nn", "nn_report_values", "plot_dropout_curves"} <= jobs
+    assert "linear_models" not in jobs and "split_bundled_dataset" not in jobs
+    training.write_text(original)
+    figure_module = workdir / "src/regularization_report/figures/basics.py"
+    figure_module.write_text(figure_module.read_text() + "\n# edited\n")
+    jobs = _jobs(run_snakemake(workdir, *dry))
+    assert jobs and all(job.startswith("plot_basics_") for job in jobs - {"figure_index"}), jobs
+    figure_module.write_text(figure_module.read_text().removesuffix("\n# edited\n"))
+    assert _jobs(run_snakemake(workdir, *dry)) == set()
+    # A config change outside what the rule graph draws does not redraw it.
+    (workdir / "alpha.yaml").write_text("linear:\n  correlated_features: {n_resamples: 4}\n")
+    jobs = _jobs(run_snakemake(workdir, *dry, "alpha.yaml"))
+    assert "linear_models" in jobs and "rule_graph" not in jobs and "train_nn" not in jobs
+
+    # The test config with every mapping's keys in reverse order: nothing to do.
+    def reverse(value):
+        if isinstance(value, dict):
+            return {k: reverse(value[k]) for k in reversed(list(value))}
+        return value
+
+    config = yaml.safe_load((workdir / "config/test.yaml").read_text())
+    (workdir / "config/test.yaml").write_text(yaml.safe_dump(reverse(config), sort_keys=False))
+    assert _jobs(run_snakemake(workdir, *dry)) == set()
+
+
+def test_result_files_follow_the_umask(test_run: Path) -> None:
+    """Issue 15, item 4: every result is readable as a plain open() would leave it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    expected = 0o666 & ~umask
+    files = [
+        p
+        for folder in ("results", "data", "report/figures")
+        for p in (test_run / folder).rglob("*")
+        if p.is_file()
+    ]
+    assert len(files) > 100
+    wrong = [
+        f"{p.relative_to(test_run)} {oct(p.stat().st_mode & 0o777)}"
+        for p in files
+        if p.stat().st_mode & 0o777 != expected
+    ]
+    assert not wrong, wrong[:10]
+
+
+def test_spaced_path_stops_at_once_with_what_to_do(tmp_path: Path) -> None:
+    """Issue 15, item 3."""
+    workdir = copy_repo(tmp_path / "x y" / "proj")
+    result = run_snakemake(workdir, "--cores", "1", *TEST_CONFIG, check=False)
+    assert result.returncode != 0
+    assert "contains a space" in result.stderr and "no spaces" in result.stderr
+    assert not (workdir / "data/raw").exists()
+
+
+REFUSED_BEFORE_ANY_JOB = {
+    "huge epochs": ("nn:\n  train: {epochs: 1000000000}\n", "epochs"),
+    "infinite lr": ("nn:\n  train: {lr: .inf}\n", "nn.train.lr"),
+    "NaN lr": ("nn:\n  train: {lr: .nan}\n", "nn.train.lr"),
+    "split sum": (
+        "data:\n  split: {test_size: 0.5, val_size: 0.5}\n",
+        "test_size + data.split.val_size",
+    ),
+    "duplicate key": ("device: cpu\ndevice: auto\n", "bad.yaml:2: duplicate key 'device'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_BEFORE_ANY_JOB))
+def test_bad_values_are_refused_before_any_job(tmp_path: Path, case: str) -> None:
+    """Issue 15, item 5: each bad value stops the run before any job, naming the key."""
+    text, named = REFUSED_BEFORE_ANY_JOB[case]
+    workdir = copy_repo(tmp_path / "wf")
+    (workdir / "bad.yaml").write_text(text)
+    result = run_snakemake(workdir, "--cores", "1", *TEST_CONFIG, "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert named in result.stderr, result.stderr[-2000:]
+    assert not (workdir / "data/raw").exists()
+
+
+def test_yaml_error_in_the_config_names_file_and_line(tmp_path: Path) -> None:
+    workdir = copy_repo(tmp_path / "wf")
+    config = workdir / "config/config.yaml"
+    lines = config.read_text().splitlines()
+    lines.insert(3, "device: [unclosed")
+    config.write_text("\n".join(lines) + "\n")
+    result = run_snakemake(workdir, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert "config/config.yaml:" in result.stderr and "YAML syntax error" in result.stderr
+    assert "starts at line 4" in result.stderr, result.stderr[-2000:]
+
+
+CORRUPTIONS = {
+    "history": "results/nn/breast_cancer/dropout/rate0.0/seed0/history.csv",
+    "npz": "data/processed/iris.npz",
+    "values": "results/report_values.json",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_corrupt_intermediate_is_named_and_rebuilt(
+    test_run: Path, tmp_path: Path, kind: str
+) -> None:
+    """Issue 15, item 5: a truncated intermediate is refused before any job, named
+    with the command that rebuilds it; that command rebuilds it."""
+    workdir = _copy_run(test_run, tmp_path / "wf")
+    path = workdir / CORRUPTIONS[kind]
+    data = path.read_bytes()
+    if kind == "history":  # keep the header and the first row only
+        data = b"".join(data.splitlines(keepends=True)[:2])
+    else:
+        data = data[: len(data) // 2]
+    path.write_bytes(data)
+    result = run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert CORRUPTIONS[kind] in output and "rm '" in output, output[-2000:]
+    path.unlink()
+    jobs = _jobs(run_snakemake(workdir, "-n", "--cores", "1", *TEST_CONFIG))
+    expected = {
+        "history": "train_nn",
+        "npz": "split_bundled_dataset",
+        "values": "merge_report_values",
+    }
+    assert expected[kind] in jobs
+
+
+def test_processed_split_is_verified_on_load(test_run: Path, tmp_path: Path) -> None:
+    from regularization_report.data.bundled import load_split, save_split
+
+    split = load_split(test_run / "data/processed/iris.npz")
+    path = tmp_path / "iris.npz"
+    parts = {
+        k: getattr(split, k) for k in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
+    }
+    save_split(parts, path, feature_names=split.feature_names, task=split.task)
+    assert np.array_equal(load_split(path).X_train, split.X_train)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ValueError, match=r"truncated\.npz"):
+        load_split(truncated)
+    tampered = tmp_path / "tampered.npz"
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["X_train"] = arrays["X_train"] + 1
+    np.savez(tampered, **arrays)
+    with pytest.raises(ValueError, match="do not match their SHA-256"):
+        load_split(tampered)
+
+
+def test_schema_bounds_every_number() -> None:
+    """Issue 15, item 5: every number has an upper bound (p-norm orders may be .inf,
+    which the workflow allows there only; NaN is refused in code everywhere)."""
+    schema = yaml.safe_load(SCHEMA.read_text())
+    unbounded = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            types = node.get("type")
+            types = types if isinstance(types, list) else [types]
+            numeric = "number" in types or "integer" in types
+            bounded = {"maximum", "exclusiveMaximum", "enum"} & set(node)
+            if numeric and not bounded and not path.endswith(("/ps/items", "/lp_ball_ps/items")):
+                unbounded.append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}[{i}]")
+
+    walk(schema, "")
+    assert unbounded == []
+
+
+def test_code_version_follows_the_imports(tmp_path: Path) -> None:
+    """Issue 15, item 2: a script's version covers the package modules it imports,
+    transitively, and nothing else; it does not depend on where the project lies."""
+    from regularization_report.code_version import code_version, module_files
+
+    src = REPO / "src"
+    train = module_files([REPO / "scripts/train_nn.py"], src)
+    names = {p.relative_to(REPO).as_posix() for p in train}
+    assert "src/regularization_report/nn/training.py" in names
+    assert "src/regularization_report/figures/basics.py" not in names
+    plot = {
+        p.relative_to(REPO).as_posix()
+        for p in module_files([REPO / "scripts/plot_basics_figure.py"], src)
+    }
+    assert "src/regularization_report/figures/basics.py" in plot
+    assert "src/regularization_report/nn/training.py" not in plot
+    # The same files under another root give the same version; one edited byte changes it.
+    moved = copy_repo(tmp_path / "moved")
+    version = code_version(REPO / "scripts/train_nn.py", src, REPO)
+    assert code_version(moved / "scripts/train_nn.py", moved / "src", moved) == version
+    training = moved / "src/regularization_report/nn/training.py"
+    training.write_text(training.read_text() + "\n")
+    assert code_version(moved / "scripts/train_nn.py", moved / "src", moved) != version
+
+
+def test_killed_by_signal_names_the_signal() -> None:
+    log = (
+        "Command 'set -euo pipefail;  python x.train_nn.py' died with <Signals.SIGKILL: 9>.\n"
+        "Error in rule train_nn:\n    message: None\n"
+        "Command 'bash -c job' returned non-zero exit status 143.\nError in rule summarize_nn:\n"
+        "Command 'python y.py' returned non-zero exit status 1.\nError in rule figure_index:\n"
+    )
+    sentences = checks.killed_by_signal(log)
+    assert len(sentences) == 2
+    assert "rule train_nn was killed by SIGKILL (9)" in sentences[0]
+    assert "out of memory" in sentences[0]
+    assert "rule summarize_nn was killed by SIGTERM (15)" in sentences[1]
+    assert "out of memory" not in sentences[1]

@@ -28,10 +28,34 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def current_umask() -> int:
+    """The process's umask (read without changing it where /proc allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
+    The file gets the mode a plain ``open(path, "w")`` would give (0666 less the
+    umask; ``mkstemp`` alone gives 0600) and is fsynced before the rename, and the
+    folder after it, so a power cut leaves either the old file or the whole new one.
     On an exception the temporary file is removed and ``path`` is untouched.
     """
     target = Path(path)
@@ -41,7 +65,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():
+            tmp.chmod(0o666 & ~current_umask())
+            _fsync(tmp)
         tmp.replace(target)
+        with contextlib.suppress(OSError):
+            _fsync(target.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

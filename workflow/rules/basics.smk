@@ -93,8 +93,3 @@ for fig_id, (fig_inputs, fig_caption) in BASICS_FIGURES.items():
             script=script_path("plot_basics_figure.py"),
         script:
             "../../scripts/plot_basics_figure.py"
-
-
-register_figures(*BASICS_FIGURES)
-VALUE_FILES.append("results/values/basics.json")
-RESULT_FILES.append(f"{BASICS_DIR}/backprop_check.csv")

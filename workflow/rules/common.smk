@@ -11,8 +11,32 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+import sys
 
-validate(config, schema="../schemas/config.schema.yaml")
+_SRC = str(Path(workflow.basedir) / "src")
+if _SRC not in sys.path:
+    sys.path.insert(0, _SRC)
+
+from regularization_report import checks
+from regularization_report.code_version import code_version
+
+# Before any job: the project's path, each config file (duplicate keys, YAML errors
+# with file and line), the schema, then what the schema cannot say (NaN, inf, splits).
+try:
+    checks.check_paths(
+        project=workflow.basedir, working_directory=os.getcwd(), python=sys.executable
+    )
+    checks.check_config_files(workflow.configfiles)
+    checks.check_config_values(config)  # NaN passes every schema bound
+    validate(config, schema="../schemas/config.schema.yaml")
+except checks.CheckError as error:
+    raise WorkflowError(str(error)) from None
+
+# One canonical order for every mapping of the config, so that reordering the keys of a
+# config file (values unchanged) changes no param and reruns nothing.
+_canonical_config = checks.canonical(config)
+config.clear()
+config.update(_canonical_config)
 
 # Every job runs in one software environment (conda-forge pins of the same
 # versions as pyproject.toml). With `--sdm conda` Snakemake builds it; without,
@@ -27,19 +51,19 @@ if SRC_DIR not in _pythonpath:
     # Set (not read) for the job processes this run starts.
     os.environ.update(PYTHONPATH=os.pathsep.join([SRC_DIR, *_pythonpath]))
 
-# Each stage's rule file registers what it produces; `rule all` and the report rules
-# (report.smk, included last) read these lists, so adding an experiment never
-# means editing another stage's file.
-FIGURES = (
-    []
-)  # figure ids, each written by its rule as report/figures/<id>.{png,svg,pdf,json}
-VALUE_FILES = []  # results/values/<part>.json, merged into results/report_values.json
-TABLE_FILES = []  # tables the report reads directly
-RESULT_FILES = []  # other results that `rule all` should build
 
-
-def register_figures(*ids):
-    FIGURES.extend(ids)
+# Targets: get_final_output(config) (end of this file) lists every file the report
+# depends on, intermediates included, from the config alone; each stage's rule file
+# has one function of the config, <stage>_outputs(config), that lists its files.
+def part(figures=(), values=(), tables=(), results=()):
+    """What one stage produces: figure ids, value files, tables the report reads,
+    and every other file (intermediates included) it writes."""
+    return {
+        "figures": list(figures),
+        "values": list(values),
+        "tables": list(tables),
+        "results": [str(path) for path in results],
+    }
 
 
 # Headline figures also go into Snakemake's own report (`snakemake --report
@@ -152,11 +176,178 @@ if QUARTO is None and config["quarto"]["require"]:
 RENDER_REPORT = QUARTO is not None
 
 
-def all_targets(wildcards):
-    targets = [*RESULT_FILES, *TABLE_FILES, "results/report_values.json"]
-    targets += ["report/figures/index.csv"]
-    for fig_id in FIGURES:
-        targets += figure_files(fig_id)
+# What each stage writes, from the config and the tables its rule file defines
+# (figure ids, experiment files); called only once every rule file is included.
+def data_outputs(config):
+    bundled, downloaded = config["data"]["bundled"], config["data"]["download"]
+    return part(
+        results=[
+            *expand("data/raw/{dataset}/data.csv", dataset=bundled),
+            *expand(
+                "data/raw/{dataset}/manifest.json", dataset=[*bundled, *downloaded]
+            ),
+            *expand("data/processed/{dataset}.npz", dataset=bundled),
+        ]
+    )
+
+
+def linear_outputs(config):
+    return part(
+        figures=[
+            "fig-wine-coefficients",
+            "fig-iris-scaling",
+            "fig-regularization-paths",
+            "fig-alpha-selection",
+            "fig-sparsity-vs-alpha",
+            "fig-constraint-geometry",
+            "fig-lp-unit-balls",
+            "fig-correlated-features",
+            "fig-logistic-sparsity",
+            "fig-digits-coefficients",
+            "fig-torch-vs-sklearn",
+            "fig-alpha-explorer",
+        ],
+        values=_LINEAR_VALUES,
+        tables=_LINEAR_TABLES,
+        results=[
+            *_LINEAR_RESULTS,
+            *rules.linear_models.output,
+            *rules.linear_torch.output,
+        ],
+    )
+
+
+def basics_outputs(config):
+    return part(
+        figures=BASICS_FIGURES,
+        values=["results/values/basics.json"],
+        results=rules.pytorch_basics.output,
+    )
+
+
+def nn_outputs(config):
+    nn = config["nn"]
+    return part(
+        figures=NN_FIGURES,
+        values=["results/values/nn.json"],
+        tables=["results/tables/nn_comparison.csv"],
+        results=[
+            *(
+                path
+                for name in nn_spec.RUN_FILES
+                for path in nn_spec.run_files(nn, name)
+            ),
+            *rules.summarize_nn.output,
+            *rules.penalty_weights.output,
+        ],
+    )
+
+
+def fashion_mnist_outputs(config):
+    values = ["results/values/fashion_mnist.json"]
+    if "fashion_mnist" not in config["data"]["download"]:
+        return part(values=values)
+    course = config["fashion_mnist"]["course"]
+    return part(
+        figures=FASHION_FIGURES,
+        values=values,
+        results=[
+            "data/processed/fashion_mnist.npz",
+            *(
+                path
+                for name in fmnist.RUN_FILES
+                for path in fmnist.course_files(course, name)
+            ),
+            *rules.summarize_fashion_mnist_course.output,
+        ],
+    )
+
+
+def report_outputs(config):
+    return part(
+        figures=["fig-rule-graph"],
+        tables=["results/tables/environment.csv", "results/tables/data_sources.csv"],
+    )
+
+
+def stage_outputs(config):
+    return [
+        data_outputs(config),
+        linear_outputs(config),
+        basics_outputs(config),
+        nn_outputs(config),
+        fashion_mnist_outputs(config),
+        report_outputs(config),
+    ]
+
+
+def collect(config, kind):
+    return list(
+        dict.fromkeys(path for stage in stage_outputs(config) for path in stage[kind])
+    )
+
+
+def figure_ids(config):
+    return collect(config, "figures")
+
+
+def value_files(config):
+    return collect(config, "values")
+
+
+def table_files(config):
+    return collect(config, "tables")
+
+
+def get_final_output(config):
+    """Every file the report depends on, intermediates included (each seed's run files,
+    the processed data, every table), so that a file a killed job left missing is
+    rebuilt, with everything after it, by the next run."""
+    targets = [*collect(config, "results"), *table_files(config), *value_files(config)]
+    targets += ["results/report_values.json", "report/figures/index.csv"]
+    targets += [
+        f"report/figures/{fig_id}{ext}"
+        for fig_id in figure_ids(config)
+        for ext in (".png", ".svg", ".pdf", ".json")
+    ]
     if RENDER_REPORT:
         targets += ["report/_output/index.html", "report/_output/index.pdf"]
-    return targets
+    return list(dict.fromkeys(targets))
+
+
+# --- code versions -----------------------------------------------------------------
+# Snakemake reruns a script job when its script changes, not when a module of the
+# package it imports does. So every script rule gets a param, code_version, that is a
+# SHA-256 over its script and the package modules it imports, transitively (a static
+# scan, paths relative to the project). Editing nn/training.py reruns training and
+# what follows it; editing a figure module reruns that figure. The render rule gets
+# the version of the report sources' Python cells the same way.
+def add_code_versions():
+    root = Path(workflow.basedir)
+    for rule_ in workflow.rules:
+        if rule_.script is not None:
+            sources = [Path(rule_.snakefile).parent / str(rule_.script)]
+        elif rule_.name == "render_report":
+            sources = [root / path for path in REPORT_SOURCES if path.endswith(".qmd")]
+        else:
+            continue
+        rule_.set_params(code_version=code_version(sources, src=SRC_DIR, root=root))
+
+
+# Results that exist but cannot be right stop the run before any job, naming the file.
+try:
+    checks.check_intermediates(".")
+except checks.CheckError as error:
+    raise WorkflowError(str(error)) from None
+
+
+def explain_killed_jobs(log_paths):
+    """Snakemake reports a job killed by a signal as `message: None`; say which signal."""
+    paths = [log_paths] if isinstance(log_paths, (str, Path)) else list(log_paths or [])
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for sentence in checks.killed_by_signal(text):
+            logger.error(sentence)

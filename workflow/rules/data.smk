@@ -43,6 +43,3 @@ rule split_bundled_dataset:
         split=config["data"]["split"],
     script:
         "../../scripts/split_bundled_dataset.py"
-
-
-RESULT_FILES.extend(f"data/processed/{name}.npz" for name in BUNDLED_DATASETS)

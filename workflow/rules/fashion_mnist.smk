@@ -225,15 +225,3 @@ for fig_id, fig_caption in FASHION_FIGURES.items():
             script=script_path("plot_fashion_mnist_course.py"),
         script:
             "../../scripts/plot_fashion_mnist_course.py"
-
-
-VALUE_FILES.append("results/values/fashion_mnist.json")
-if FASHION_MNIST_ON:
-    register_figures(*FASHION_FIGURES)
-    RESULT_FILES.extend(
-        [
-            "data/processed/fashion_mnist.npz",
-            "results/fashion_mnist/course/summary.csv",
-            "results/fashion_mnist/course/curves.csv",
-        ]
-    )

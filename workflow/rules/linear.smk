@@ -365,55 +365,35 @@ rule linear_figures:
         "../../scripts/linear_experiments.py"
 
 
-register_figures(
-    "fig-wine-coefficients",
-    "fig-iris-scaling",
-    "fig-regularization-paths",
-    "fig-alpha-selection",
-    "fig-sparsity-vs-alpha",
-    "fig-constraint-geometry",
-    "fig-lp-unit-balls",
-    "fig-correlated-features",
-    "fig-logistic-sparsity",
-    "fig-digits-coefficients",
-    "fig-torch-vs-sklearn",
-    "fig-alpha-explorer",
-)
-VALUE_FILES.extend(
-    [
-        "results/values/wine_course.json",
-        "results/values/iris_normalization.json",
-        *expand(
-            "results/values/penalty_paths_{dataset}.json",
-            dataset=LINEAR["penalty_paths"]["datasets"],
-        ),
-        "results/values/diabetes_lasso.json",
-        "results/values/constraint_geometry.json",
-        "results/values/correlated_features.json",
-        "results/values/logistic_l1_l2.json",
-        "results/values/torch_linear.json",
-        "results/values/alpha_explorer.json",
-        "results/values/lp_norms.json",
-    ]
-)
-TABLE_FILES.extend(
-    [
-        "results/tables/wine_feature_scales.csv",
-        "results/tables/iris_fits.csv",
-        "results/tables/normalization_vs_regularization.csv",
-        "results/linear/diabetes/entry_order.csv",
-        "results/tables/correlated_features.csv",
-        "results/tables/torch_vs_sklearn.csv",
-        "results/tables/vector_norms.csv",
-        "results/tables/matrix_norms.csv",
-        "report/figures/fig-alpha-explorer.html",
-    ]
-)
-RESULT_FILES.extend(
-    [
-        "results/linear/wine_course/metrics.csv",
-        "results/linear/wine_course/coefficients.csv",
-        "results/linear/diabetes/lasso_path.csv",
-        "results/linear/diabetes/entry_order.csv",
-    ]
-)
+_LINEAR_VALUES = [
+    "results/values/wine_course.json",
+    "results/values/iris_normalization.json",
+    *expand(
+        "results/values/penalty_paths_{dataset}.json",
+        dataset=LINEAR["penalty_paths"]["datasets"],
+    ),
+    "results/values/diabetes_lasso.json",
+    "results/values/constraint_geometry.json",
+    "results/values/correlated_features.json",
+    "results/values/logistic_l1_l2.json",
+    "results/values/torch_linear.json",
+    "results/values/alpha_explorer.json",
+    "results/values/lp_norms.json",
+]
+_LINEAR_TABLES = [
+    "results/tables/wine_feature_scales.csv",
+    "results/tables/iris_fits.csv",
+    "results/tables/normalization_vs_regularization.csv",
+    "results/linear/diabetes/entry_order.csv",
+    "results/tables/correlated_features.csv",
+    "results/tables/torch_vs_sklearn.csv",
+    "results/tables/vector_norms.csv",
+    "results/tables/matrix_norms.csv",
+    "report/figures/fig-alpha-explorer.html",
+]
+_LINEAR_RESULTS = [
+    "results/linear/wine_course/metrics.csv",
+    "results/linear/wine_course/coefficients.csv",
+    "results/linear/diabetes/lasso_path.csv",
+    "results/linear/diabetes/entry_order.csv",
+]

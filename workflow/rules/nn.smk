@@ -236,16 +236,3 @@ for fig_id, (fig_inputs, fig_caption) in NN_FIGURES.items():
             script=script_path("plot_nn_figure.py"),
         script:
             "../../scripts/plot_nn_figure.py"
-
-
-register_figures(*NN_FIGURES)
-VALUE_FILES.append("results/values/nn.json")
-TABLE_FILES.append("results/tables/nn_comparison.csv")
-RESULT_FILES.extend(
-    [
-        "results/nn/summary.csv",
-        "results/nn/curves.csv",
-        "results/nn/steps.csv",
-        "results/nn/analyses.csv",
-    ]
-)

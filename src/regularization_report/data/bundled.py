@@ -8,7 +8,10 @@ train/validation/test split that every experiment shares.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,25 +214,49 @@ def save_split(
     feature_names: list[str],
     task: str,
 ) -> None:
+    """Write the split with the SHA-256 of its arrays, which :func:`load_split` verifies."""
+    arrays = {**parts, "feature_names": np.asarray(feature_names), "task": np.asarray(task)}
     with atomic_path(out_path) as tmp, tmp.open("wb") as handle:
-        np.savez(
-            handle,
-            **parts,
-            feature_names=np.asarray(feature_names),
-            task=np.asarray(task),
-        )
+        np.savez(handle, **arrays, sha256=np.asarray(arrays_sha256(arrays)))
+
+
+def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the name, dtype, shape and bytes of each array, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def load_split(path: str | os.PathLike[str]) -> Split:
-    """Load a processed ``<name>.npz`` written by :func:`save_split`."""
-    with np.load(path, allow_pickle=False) as npz:
-        return Split(
-            X_train=npz["X_train"],
-            y_train=npz["y_train"],
-            X_val=npz["X_val"],
-            y_val=npz["y_val"],
-            X_test=npz["X_test"],
-            y_test=npz["y_test"],
-            feature_names=[str(n) for n in npz["feature_names"]],
-            task=str(npz["task"]),
-        )
+    """Load a processed ``<name>.npz`` written by :func:`save_split`, verifying its SHA-256.
+
+    A truncated, corrupted or stale file raises ``ValueError`` naming the file and
+    how to rebuild it.
+    """
+    hint = (
+        f"Delete it (`rm '{path}'`) and rerun the same snakemake command; the workflow "
+        "rebuilds it and everything after it."
+    )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as error:
+        raise ValueError(f"{path} is corrupt or truncated ({error}). {hint}") from error
+    stored = str(arrays.pop("sha256", ""))
+    if not stored:
+        raise ValueError(f"{path} carries no SHA-256 (written by an older version). {hint}")
+    if arrays_sha256(arrays) != stored:
+        raise ValueError(f"{path}: its arrays do not match their SHA-256. {hint}")
+    return Split(
+        X_train=arrays["X_train"],
+        y_train=arrays["y_train"],
+        X_val=arrays["X_val"],
+        y_val=arrays["y_val"],
+        X_test=arrays["X_test"],
+        y_test=arrays["y_test"],
+        feature_names=[str(n) for n in arrays["feature_names"]],
+        task=str(arrays["task"]),
+    )

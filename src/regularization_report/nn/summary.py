@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # Student-t quantile; scipy.stats takes a second to import
 
+from regularization_report.checks import check_history
 from regularization_report.files import read_json
 
 RUN_KEYS = ["dataset", "experiment", "variant", "seed"]
@@ -118,6 +119,8 @@ def curves_frame(history_files: Iterable[str | os.PathLike[str]]) -> pd.DataFram
     """Mean and interval over seeds of each history metric, per variant and epoch (long)."""
     frames = []
     for path in history_files:
+        # A truncated history (its run.json says more epochs) is refused, naming the file.
+        check_history(path, Path(path).with_name("run.json"))
         history = pd.read_csv(path)
         keys = _run_path_keys(path)
         for key, value in keys.items():
