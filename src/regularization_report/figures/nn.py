@@ -278,6 +278,10 @@ def batchnorm_batch_size(analyses: pd.DataFrame) -> Figure:
     data = analyses[
         (analyses["experiment"] == "batchnorm") & (analyses["analysis"] == "batch_size_eval")
     ]
+    # Only networks with batch norm have train-mode rows; the plain network's
+    # eval-mode accuracy must not enter the eval-mode line.
+    with_bn = data[data["quantity"] == "acc"][["dataset", "variant"]].drop_duplicates()
+    data = data.merge(with_bn, on=["dataset", "variant"])
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     for i, dataset in enumerate(_datasets(data)):
         d = data[data["dataset"] == dataset]
@@ -409,18 +413,25 @@ def penalties_l1_histogram(histogram: pd.DataFrame) -> Figure:
 
 # --- E5 comparison ------------------------------------------------------------------------
 def comparison(table: pd.DataFrame) -> Figure:
+    """Paired differences against the baseline row, on the test split, with zero marked.
+
+    Differences, not levels: a shared axis through zero shows how large each
+    change is next to its interval, where a truncated accuracy axis would
+    magnify a difference of one or two test examples.
+    """
     datasets = _datasets(table)
-    regularizers = list(dict.fromkeys(table["regularizer"]))
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 0.45 * len(regularizers) + 1.6), sharey=True)
+    regularizers = list(dict.fromkeys(table["regularizer"]))[1:]
+    baseline = str(table["regularizer"].iloc[0]).replace("_", " ")
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 0.45 * len(regularizers) + 1.8), sharey=True)
     offsets = np.linspace(-0.15, 0.15, len(datasets))
     colors = ["#0072B2", "#D55E00", "#009E73"]
     for i, (offset, dataset) in enumerate(zip(offsets, datasets, strict=True)):
         d = table[table["dataset"] == dataset].set_index("regularizer").loc[regularizers]
         y = np.arange(len(regularizers)) + offset
-        for ax, metric in zip(axes, ("val_acc", "gap"), strict=True):
-            mean = d[f"{metric}_mean"].to_numpy()
-            low = np.nan_to_num(mean - d[f"{metric}_low"].to_numpy())
-            high = np.nan_to_num(d[f"{metric}_high"].to_numpy() - mean)
+        for ax, metric, scale in zip(axes, ("acc", "gap"), (100.0, 1.0), strict=True):
+            mean = scale * d[f"{metric}_diff_mean"].to_numpy(dtype=float)
+            low = np.nan_to_num(mean - scale * d[f"{metric}_diff_low"].to_numpy(dtype=float))
+            high = np.nan_to_num(scale * d[f"{metric}_diff_high"].to_numpy(dtype=float) - mean)
             ax.errorbar(
                 mean,
                 y,
@@ -430,10 +441,12 @@ def comparison(table: pd.DataFrame) -> Figure:
                 color=colors[i % 3],
                 label=_label(dataset),
             )
+    for ax in axes:
+        ax.axvline(0, color="gray", lw=1)
     axes[0].set_yticks(range(len(regularizers)), [r.replace("_", " ") for r in regularizers])
     axes[0].invert_yaxis()
-    axes[0].set_xlabel("final validation accuracy")
-    axes[1].set_xlabel("validation - training loss")
+    axes[0].set_xlabel(f"test accuracy minus {baseline} (percentage points)")
+    axes[1].set_xlabel(f"test gap minus {baseline}'s (test - training loss)")
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     return fig
