@@ -181,8 +181,9 @@ NN_FIGURES = {
     "fig-batchnorm-lr-sweep": (
         ["results/nn/summary.csv"],
         "Final validation accuracy of the sigmoid network against the SGD learning rate, "
-        "with and without batch normalization; mean and 95% interval over seeds, crosses "
-        "mark diverged runs.",
+        "with and without batch normalization; mean and 95% interval over seeds; the dotted "
+        "line is the accuracy threshold. A run whose loss became infinite would be drawn "
+        "as a cross at zero.",
     ),
     "fig-batchnorm-batch-size": (
         ["results/nn/analyses.csv"],

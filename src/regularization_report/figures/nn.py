@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from regularization_report.figures import style as plotting  # noqa: F401  (applies the shared style)
-from regularization_report.nn.summary import mean_ci
+from regularization_report.nn.summary import ACCURACY_THRESHOLD, mean_ci
 
 DATASET_LABELS = {"digits": "digits", "breast_cancer": "breast cancer"}
 VARIANT_LABELS = {"plain": "without BN", "batch_norm": "with BN", "clipping": "with clipping"}
@@ -264,6 +264,7 @@ def batchnorm_lr_sweep(summary: pd.DataFrame) -> Figure:
                     color=BN_COLORS[kind],
                     label=f"diverged ({VARIANT_LABELS[kind]})",
                 )
+        ax.axhline(ACCURACY_THRESHOLD, color="gray", ls=":", lw=1, label="threshold")
         ax.set_xscale("log")
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("learning rate (SGD)")

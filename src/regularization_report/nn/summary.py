@@ -411,6 +411,11 @@ def _select(frame: pd.DataFrame, **equal: Any) -> pd.DataFrame:
     return frame[mask]
 
 
+def _own(found: Mapping[str, Any]) -> dict[str, Any]:
+    """A baseline's own test metrics, without the (empty) difference with itself."""
+    return {k: v for k, v in found.items() if k.startswith("test_")}
+
+
 def first_step_reaching(steps: pd.DataFrame, column: str, threshold: float) -> int | None:
     """First logged step at which the mean over seeds of ``column`` reaches ``threshold``."""
     mean = steps.groupby("step")[column].mean()
@@ -468,8 +473,9 @@ def nn_values(
                 "final_val_loss": _ci(group["final_val_loss"]),
                 "final_val_acc": _ci(group["final_val_acc"]),
                 "final_train_loss": _ci(group["final_train_loss"]),
-                **paired(dataset, "dropout", variant, no_dropout),
             }
+            found = paired(dataset, "dropout", variant, no_dropout)
+            entry.update(found if variant != no_dropout else _own(found))
             mc = _select(analyses, dataset=dataset, experiment="dropout", variant=variant)
             if len(mc):
                 eval_loss = _select(mc, analysis="mc_dropout", quantity="eval_loss")["value"]
@@ -523,10 +529,9 @@ def nn_values(
                 "epochs": int(group["epochs"].iloc[0]),
                 "steps_per_epoch": None,
             }
-            if without_bn and variant != without_bn[0]:
-                v.update(paired(dataset, "batchnorm", variant, without_bn[0]))
-            elif without_bn:
-                v.update(paired(dataset, "batchnorm", variant, variant))
+            if without_bn:
+                found = paired(dataset, "batchnorm", variant, without_bn[0])
+                v.update(found if variant != without_bn[0] else _own(found))
             if len(s) and "val_acc" in s:
                 v["steps_to_threshold"] = first_step_reaching(s, "val_acc", ACCURACY_THRESHOLD)
                 v["total_steps"] = int(s["step"].max())
@@ -570,7 +575,7 @@ def nn_values(
                 "final_val_acc": _ci(group["final_val_acc"]),
                 "n_diverged": int(group["diverged"].astype(bool).sum()),
             }
-        entry = {"variants": rows}
+        entry = {"variants": rows, "n_diverged": int(runs["diverged"].astype(bool).sum())}
         for bn in (False, True):
             good = [
                 r["lr"]
@@ -642,6 +647,8 @@ def nn_values(
                     "n_seeds_above": int(getattr(row, f"{metric}_seeds_above")),
                     "n_seeds_below": int(getattr(row, f"{metric}_seeds_below")),
                 }
+            if row.regularizer == group.iloc[0]["regularizer"]:
+                item = _own(item) | {"n_seeds": item["n_seeds"], "n_test_rows": row.n_test_rows}
             entry[row.regularizer] = item
         others = group.iloc[1:]
         acc_up = others[others["acc_differs"].astype(bool) & (others["acc_diff_mean"] > 0)]

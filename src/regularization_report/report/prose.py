@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +113,14 @@ def flipped(claim: Claim, values: Mapping[str, Any], **context: Any) -> dict[str
                 "high": None if value.get("low") is None else -value["low"],
             }
         else:
-            parent[path[-1]] = {**value, "differs": True, "mean": abs(value["mean"]) or 0.01}
+            size = abs(value["mean"]) or 0.01
+            parent[path[-1]] = {
+                **value,
+                "differs": True,
+                "mean": size,
+                "low": size / 2,
+                "high": 2 * size,
+            }
     elif claim.kind == "count":
         total = parent[claim.total]
         parent[path[-1]] = total if value == 0 else 0
@@ -237,6 +244,35 @@ CLAIMS: dict[str, Claim] = {
                 "the largest batch",
             },
         ),
+        # C7 logistic regression, test accuracy at each penalty's C chosen on validation.
+        Claim(
+            "logistic_l1_costs_accuracy",
+            ("logistic_l1_l2", "{dataset}", "l1_costs_accuracy"),
+            "bool",
+            {
+                "true": "L1 scores below L2 on the test rows",
+                "false": "L1 scores at least as well as L2 on the test rows",
+            },
+        ),
+        Claim(
+            "logistic_below_majority",
+            ("logistic_l1_l2", "{dataset}", "{penalty}", "below_majority_rate"),
+            "bool",
+            {
+                "true": "some C scores below the majority-class rate",
+                "false": "no C scores below the majority-class rate",
+            },
+        ),
+        Claim(
+            "explorer_at_grid_edge",
+            ("alpha_explorer", "{model}", "chosen_at_grid_edge"),
+            "bool",
+            {
+                "true": "this is an end of the slider's grid, so the best alpha may lie "
+                "beyond it",
+                "false": "this lies inside the slider's grid",
+            },
+        ),
         Claim(
             "lr_sweep_plain_reaches",
             ("nn", "lr_sweep", "{dataset}", "plain_reaches_threshold"),
@@ -251,11 +287,34 @@ CLAIMS: dict[str, Claim] = {
 }
 
 
+def instances(values: Mapping[str, Any], claim: Claim) -> list[dict[str, str]]:
+    """Every context (placeholder values) for which ``values`` holds the claim's value.
+
+    A placeholder such as ``{dataset}`` ranges over the keys present at its level.
+    """
+    found: list[dict[str, str]] = []
+
+    def walk(node: Any, parts: tuple[str, ...], context: dict[str, str]) -> None:
+        if not parts:
+            if claim.outcome(node, values, **context) is not None:
+                found.append(dict(context))
+            return
+        head, rest = parts[0], parts[1:]
+        if not isinstance(node, Mapping):
+            return
+        if head.startswith("{") and head.endswith("}"):
+            for key, child in node.items():
+                walk(child, rest, {**context, head[1:-1]: key})
+        elif head in node:
+            walk(node[head], rest, context)
+
+    walk(values, claim.path, {})
+    return found
+
+
 def say(values: Mapping[str, Any], name: str, **context: Any) -> str:
     """The sentence claim ``name`` supports with ``values`` (``n/a`` when not computed)."""
     if name not in CLAIMS:
         raise KeyError(f"no claim {name!r} in regularization_report.report.prose.CLAIMS")
     return CLAIMS[name].sentence(values, **context)
 
-
-Chooser = Callable[[Mapping[str, Any]], str]
