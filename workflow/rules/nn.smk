@@ -193,9 +193,10 @@ NN_FIGURES = {
     ),
     "fig-norms-training": (
         ["results/nn/steps.csv"],
-        "Gradient norm of each weight matrix, step by step, for a six-layer ReLU network "
+        "Gradient norm of each weight matrix, step by step, for a deep ReLU network "
         "trained by SGD with momentum at a high learning rate: plain, with batch "
-        "normalization, and with gradient clipping. One seed; a cross marks divergence.",
+        "normalization, and with gradient clipping. One seed per panel (a diverged one "
+        "where any diverged, named in the title); a cross marks divergence.",
     ),
     "fig-penalties-equivalence": (
         ["results/nn/curves.csv", "results/nn/penalties/equivalence.csv"],

@@ -319,7 +319,11 @@ def norms_training(steps: pd.DataFrame) -> Figure:
     cmap = plt.get_cmap("viridis")
     for col, variant in enumerate(variants):
         d = data[data["variant"] == variant]
-        seed = d["seed"].min()
+        # Show a run that diverged when there is one (the event the figure is about),
+        # else the first seed; the title says which and what happened.
+        blown = ~np.isfinite(d[layer_cols].to_numpy(dtype=float)).all(axis=1)
+        diverged_seeds = sorted(d.loc[blown, "seed"].unique())
+        seed = diverged_seeds[0] if diverged_seeds else d["seed"].min()
         d = d[(d["seed"] == seed) & (d["step"] > 0)].sort_values("step")
         for i, grad_col in enumerate(layer_cols):
             name = grad_col.removeprefix("grad_norm_")
@@ -333,7 +337,8 @@ def norms_training(steps: pd.DataFrame) -> Figure:
                     axes[row][col].plot(
                         last["step"], last[f"{prefix}{name}"], "x", color="black", ms=8
                     )
-        axes[0][col].set_title(f"{VARIANT_LABELS.get(variant, variant)} (seed {seed})")
+        what = "diverged" if diverged_seeds else "no divergence"
+        axes[0][col].set_title(f"{VARIANT_LABELS.get(variant, variant)}: seed {seed}, {what}")
         for row in range(2):
             axes[row][col].set_yscale("log")
             axes[row][col].set_xlabel("training step")

@@ -226,6 +226,7 @@ def summary_frame(run_files: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
                 row[key] = "-".join(map(str, value)) if isinstance(value, list) else value
         row["n_parameters"] = run["n_parameters"]
         row["n_train"] = run["n_train"]
+        row["n_classes"] = run["model_config"]["out_features"]
         row["threads"] = run["threads"]
         row["device"] = run["device"]
         rows.append(row)
@@ -456,6 +457,9 @@ def nn_values(
         settings.setdefault(experiment, {})[variant] = entry
     values["settings"] = settings
     values["n_train"] = {d: int(g["n_train"].iloc[0]) for d, g in summary.groupby("dataset")}
+    values["n_classes"] = {
+        d: int(g["n_classes"].iloc[0]) for d, g in summary.groupby("dataset") if "n_classes" in g
+    }
 
     # E1 dropout
     dropout = {}
@@ -603,6 +607,9 @@ def nn_values(
                 "n_diverged": len(diverged),
                 "n_runs": len(group),
                 "diverged_epochs": sorted(int(e) for e in diverged["diverged_epoch"]),
+                "final_val_acc_not_diverged": [
+                    float(v) for v in group[~group["diverged"].astype(bool)]["final_val_acc"]
+                ],
                 "max_val_acc": _ci(group["max_val_acc"]),
                 "final_val_acc": _ci(group["final_val_acc"]),
                 "max_grad_norm": float(np.nanmax(finite.to_numpy())) if len(s) else None,
