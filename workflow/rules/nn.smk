@@ -144,9 +144,9 @@ rule nn_report_values:
 NN_FIGURES = {
     "fig-dropout-curves": (
         ["results/nn/curves.csv"],
-        "Training (dashed) and validation (solid) cross-entropy of the overfitting MLP "
-        "for each dropout rate; bands are 95% intervals over seeds. Training loss is "
-        "measured in eval mode after each epoch.",
+        "Cross-entropy of the overfitting MLP for each dropout rate: training loss "
+        "(top, eval mode after each epoch, log axis) and validation loss (bottom, linear "
+        "axis, 95% bands over seeds).",
     ),
     "fig-dropout-gap": (
         ["results/nn/summary.csv"],

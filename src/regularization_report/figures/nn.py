@@ -56,37 +56,34 @@ def _errorbar(ax, x, frame_groups, column, **kwargs) -> None:
 
 # --- E1 dropout -----------------------------------------------------------------------
 def dropout_curves(curves: pd.DataFrame) -> Figure:
+    """Top row: training loss (log axis, it spans decades). Bottom row: validation loss
+    on a linear axis, so its rise after the optimum stays visible. One line per rate."""
     data = curves[curves["experiment"] == "dropout"]
     datasets = _datasets(data)
     rates = sorted({_rate(v) for v in data["variant"]})
     colors = _rate_colors(rates)
     fig, axes = plt.subplots(
-        1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False, sharey=False
+        2, len(datasets), figsize=(4.2 * len(datasets), 6.0), squeeze=False, sharex="col"
     )
-    for ax, dataset in zip(axes[0], datasets, strict=True):
+    for col, dataset in enumerate(datasets):
         for variant in sorted(set(data["variant"]), key=_rate):
             rate = _rate(variant)
-            for metric, style in (("train_loss", "--"), ("val_loss", "-")):
+            for row, metric in enumerate(("train_loss", "val_loss")):
                 c = data[
                     (data["dataset"] == dataset)
                     & (data["variant"] == variant)
                     & (data["metric"] == metric)
                 ].sort_values("epoch")
-                ax.plot(
-                    c["epoch"],
-                    c["mean"],
-                    style,
-                    color=colors[rate],
-                    lw=1.4,
-                    label=f"p = {rate:g}" if metric == "val_loss" else None,
-                )
+                ax = axes[row][col]
+                ax.plot(c["epoch"], c["mean"], "-", color=colors[rate], lw=1.4, label=f"{rate:g}")
                 if metric == "val_loss":
-                    ax.fill_between(c["epoch"], c["low"], c["high"], color=colors[rate], alpha=0.2)
-        ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("cross-entropy")
-        ax.set_title(_label(dataset))
-    axes[0][-1].legend(title="dropout rate", fontsize=8)
+                    ax.fill_between(c["epoch"], c["low"], c["high"], color=colors[rate], alpha=0.15)
+        axes[0][col].set_yscale("log")
+        axes[0][col].set_title(_label(dataset))
+        axes[0][col].set_ylabel("training loss (eval mode, log)")
+        axes[1][col].set_ylabel("validation loss")
+        axes[1][col].set_xlabel("epoch")
+    axes[0][-1].legend(title="dropout rate p", fontsize=8)
     fig.tight_layout()
     return fig
 
