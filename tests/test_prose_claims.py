@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from regularization_report.report.prose import CLAIMS, MISSING, flipped, instances, lookup, say
+from regularization_report.report.prose import CLAIMS, flipped, instances, lookup, say
 
 REPORT = Path(__file__).resolve().parents[1] / "report"
 # Chapters owned elsewhere (the course chapter) are checked by their own tests.

@@ -166,7 +166,7 @@ def logistic_values(metrics: pd.DataFrame, *, image_c: float) -> dict:
             "nonzero_share_at_image_c": float(at_image["nonzero_share"]),
             "test_accuracy_at_image_c": float(at_image["test_accuracy"]),
         }
-    for dataset, entry in values.items():
+    for entry in values.values():
         if isinstance(entry, dict) and {"l1", "l2"} <= set(entry):
             diff = entry["l1"]["test_accuracy_at_chosen"] - entry["l2"]["test_accuracy_at_chosen"]
             entry["l1_minus_l2_at_chosen"] = diff

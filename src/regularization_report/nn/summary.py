@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +172,7 @@ def paired_test_comparison(
         own = bootstrap_seeds_rows(a[metric], resamples=resamples)
         diff = bootstrap_seeds_rows(a[metric][ia] - b[metric][ib], resamples=resamples)
         per_seed = (a[metric][ia] - b[metric][ib]).mean(axis=1) if common else np.array([])
-        diff["differs"] = bool(
-            math.isfinite(diff["low"]) and (diff["low"] > 0 or diff["high"] < 0)
-        )
+        diff["differs"] = bool(math.isfinite(diff["low"]) and (diff["low"] > 0 or diff["high"] < 0))
         diff["n_seeds_above"] = int((per_seed > 0).sum())
         diff["n_seeds_below"] = int((per_seed < 0).sum())
         out[f"test_{metric}"] = own
@@ -359,7 +358,9 @@ def comparison_table(
     baseline = rows[0]
     for dataset in datasets:
         for row in rows:
-            runs = _select(summary, dataset=dataset, experiment=row["experiment"], variant=row["variant"])
+            runs = _select(
+                summary, dataset=dataset, experiment=row["experiment"], variant=row["variant"]
+            )
             found = paired_test_comparison(
                 test_rows,
                 dataset,
@@ -446,6 +447,7 @@ def nn_values(
         return paired_test_comparison(
             test_rows, dataset, (experiment, variant), (experiment, baseline), resamples=resamples
         )
+
     values["n_diverged"] = int(summary["diverged"].astype(bool).sum())
     # The settings each variant trained with, so the prose never types them.
     settings: dict[str, Any] = {}
@@ -509,7 +511,7 @@ def nn_values(
             "test_gaps": gaps,
             # "The gap shrinks as the rate grows" holds only if every step down the rates agrees.
             "gap_decreases_with_rate": bool(
-                len(gaps) > 1 and all(b < a for a, b in zip(gaps, gaps[1:], strict=False))
+                len(gaps) > 1 and all(b < a for a, b in pairwise(gaps))
             ),
             "gap_differs_rates": [per_rate[name]["rate"] for name in differs],
             "n_gap_differs": len(differs),

@@ -133,8 +133,7 @@ _DIFF = {
     "same": "{what} does not differ measurably from {baseline} "
     "(difference {mean}, 95% interval {low} to {high}, which includes zero)",
 }
-_DIFF_DEFAULTS = {"what": "the variant", "baseline": "the baseline"
-}
+_DIFF_DEFAULTS = {"what": "the variant", "baseline": "the baseline"}
 
 CLAIMS: dict[str, Claim] = {
     c.name: c
@@ -268,8 +267,7 @@ CLAIMS: dict[str, Claim] = {
             ("alpha_explorer", "{model}", "chosen_at_grid_edge"),
             "bool",
             {
-                "true": "this is an end of the slider's grid, so the best alpha may lie "
-                "beyond it",
+                "true": "this is an end of the slider's grid, so the best alpha may lie beyond it",
                 "false": "this lies inside the slider's grid",
             },
         ),
@@ -317,4 +315,3 @@ def say(values: Mapping[str, Any], name: str, **context: Any) -> str:
     if name not in CLAIMS:
         raise KeyError(f"no claim {name!r} in regularization_report.report.prose.CLAIMS")
     return CLAIMS[name].sentence(values, **context)
-
