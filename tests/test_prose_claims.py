@@ -109,7 +109,7 @@ HAND_TYPED = [
     r"\b(?:twice|half) as\b",
     r"\b(?:all|both) (?:intervals |accuracy intervals )?overlap\b",
     r"\bevery regularizer shrinks\b",
-    r"\b(?:below|above) eval\b",
+    r"\b\*?(?:below|above)\*? (?:the )?eval",
     r"\bless than the (?:seed|seed-to-seed) spread\b",
     r"\bto the last bit\b",
     r"\b(?:six|five|four|three)-layer\b",
@@ -127,13 +127,20 @@ def _sentences(text: str) -> list[str]:
     text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)  # display math
     text = re.sub(r"\$[^$\n]+\$", " ", text)  # inline math
     text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
-    return re.split(r"(?<=[.!?])\s+", text.replace("\n", " "))
+    units = []
+    for block in re.split(r"\n\s*\n", text):  # paragraphs; each table row on its own
+        lines = block.splitlines()
+        rows = [line for line in lines if line.lstrip().startswith("|")]
+        prose = " ".join(line for line in lines if not line.lstrip().startswith("|"))
+        units += rows + re.split(r"(?<=[.!?])\s+", prose)
+    return units
 
 
 def hand_typed_comparatives(text: str) -> list[str]:
     hits = []
     for sentence in _sentences(text):
-        has_number = "{python}" in sentence or re.search(r"\d", sentence)
+        # An inline value or a number standing alone (not the 2 of "L2").
+        has_number = "{python}" in sentence or re.search(r"(?<![A-Za-z_])\d", sentence)
         if not has_number:
             continue
         for pattern in HAND_TYPED:

@@ -495,6 +495,14 @@ def nn_values(
                 entry["mc_loss_max"] = _ci(mc_loss[mc_loss["x"] == t_max]["value"])
                 entry["mc_acc_max"] = _ci(mc_acc[mc_acc["x"] == t_max]["value"])
                 entry["mc_loss_1"] = _ci(mc_loss[mc_loss["x"] == 1]["value"])
+                ev, one, many = (
+                    entry["eval_loss"]["mean"],
+                    entry["mc_loss_1"]["mean"],
+                    entry["mc_loss_max"]["mean"],
+                )
+                if None not in (ev, one, many):
+                    entry["mc_single_mask_above_eval"] = bool(one > ev)
+                    entry["mc_average_below_eval"] = bool(many < ev)
                 zero = _select(mc, analysis="sparsity", quantity="zero_fraction")
                 entry["zero_fraction"] = {
                     f"layer{int(layer)}": _ci(g["value"]) for layer, g in zero.groupby("x")

@@ -223,6 +223,26 @@ CLAIMS: dict[str, Claim] = {
             digits=1,
             unit=" points",
         ),
+        Claim(
+            "dropout_single_mask_vs_eval",
+            ("nn", "dropout", "{dataset}", "{variant}", "mc_single_mask_above_eval"),
+            "bool",
+            {
+                "true": "a single mask scores a higher validation loss than eval mode",
+                "false": "a single mask scores no higher a validation loss than eval mode",
+            },
+        ),
+        Claim(
+            "dropout_mc_average_vs_eval",
+            ("nn", "dropout", "{dataset}", "{variant}", "mc_average_below_eval"),
+            "bool",
+            {
+                "true": "the average over masks scores a lower validation loss than the "
+                "eval-mode pass",
+                "false": "the average over masks does not score a lower validation loss "
+                "than the eval-mode pass",
+            },
+        ),
         # E2 batch norm.
         Claim(
             "batchnorm_acc_diff",
