@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from regularization_report.figures import style as plotting  # noqa: F401  (applies the shared style)
-from regularization_report.nn.summary import ACCURACY_THRESHOLD, mean_ci
+from regularization_report.nn.summary import ACCURACY_THRESHOLD, mean_ci, penalty_strength_table
 
 DATASET_LABELS = {"digits": "digits", "breast_cancer": "breast cancer"}
 VARIANT_LABELS = {"plain": "without BN", "batch_norm": "with BN", "clipping": "with clipping"}
@@ -455,6 +455,47 @@ def comparison(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def penalty_strength(summary: pd.DataFrame, test_rows: pd.DataFrame) -> Figure:
+    """E5 sweep: paired test-accuracy and gap differences against no regularization
+    for each L1 and L2 strength, on a log strength axis, with zero marked."""
+    table = penalty_strength_table(summary, test_rows)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    colors = {"l1": "#009E73", "l2": "#0072B2"}
+    markers = ["o", "s", "^"]
+    for i, (dataset, d) in enumerate(table.groupby("dataset") if len(table) else []):
+        for penalty, g in d.groupby("penalty"):
+            for ax, metric, scale in zip(axes, ("acc", "gap"), (100.0, 1.0), strict=True):
+                mean = scale * g[f"{metric}_diff_mean"].to_numpy(dtype=float)
+                ax.errorbar(
+                    g["strength"],
+                    mean,
+                    yerr=[
+                        np.nan_to_num(mean - scale * g[f"{metric}_diff_low"].to_numpy(dtype=float)),
+                        np.nan_to_num(
+                            scale * g[f"{metric}_diff_high"].to_numpy(dtype=float) - mean
+                        ),
+                    ],
+                    fmt=markers[i % 3] + "-",
+                    capsize=3,
+                    color=colors[penalty],
+                    label=f"{penalty.upper()}, {_label(dataset)}",
+                )
+    for ax in axes:
+        ax.axhline(0, color="gray", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("penalty strength (lambda of the loss term)")
+    axes[0].set_ylabel("test accuracy minus none (points)")
+    axes[1].set_ylabel("test gap minus none's")
+    if len(table):
+        axes[1].legend(fontsize=7)
+    else:
+        axes[0].text(
+            0.5, 0.5, "no strength sweep in this profile", ha="center", transform=axes[0].transAxes
+        )
+    fig.tight_layout()
+    return fig
+
+
 FIGURES: dict[str, Callable[..., Figure]] = {
     "fig-dropout-curves": dropout_curves,
     "fig-dropout-gap": dropout_gap,
@@ -468,4 +509,5 @@ FIGURES: dict[str, Callable[..., Figure]] = {
     "fig-penalties-equivalence": penalties_equivalence,
     "fig-penalties-l1-histogram": penalties_l1_histogram,
     "fig-comparison": comparison,
+    "fig-penalty-strength": penalty_strength,
 }

@@ -397,6 +397,49 @@ def comparison_table(
     return pd.DataFrame(out)
 
 
+def penalty_strength_table(
+    summary: pd.DataFrame,
+    test_rows: pd.DataFrame,
+    *,
+    baseline: tuple[str, str] = ("dropout", "rate0.0"),
+    resamples: int = BOOTSTRAP_RESAMPLES,
+) -> pd.DataFrame:
+    """E5 sweep: every L1/L2 strength of the comparison runs, paired against ``baseline``.
+
+    One row per dataset, penalty and strength (test split): accuracy and gap and
+    their paired differences, as in :func:`comparison_table`.
+    """
+    runs = summary[summary["experiment"] == "comparison"]
+    out = []
+    for (dataset, variant), group in runs.groupby(["dataset", "variant"], sort=True):
+        l1, l2 = float(group["l1"].iloc[0] or 0), float(group["l2"].iloc[0] or 0)
+        if (l1 > 0) == (l2 > 0):
+            continue  # neither penalty (or both): not part of the sweep
+        found = paired_test_comparison(
+            test_rows, dataset, ("comparison", variant), baseline, resamples=resamples
+        )
+        row: dict[str, Any] = {
+            "dataset": dataset,
+            "penalty": "l1" if l1 > 0 else "l2",
+            "strength": l1 if l1 > 0 else l2,
+            "variant": variant,
+            "n_seeds": len(group),
+        }
+        for metric in ("acc", "gap"):
+            for k in ("mean", "low", "high"):
+                row[f"test_{metric}_{k}"] = found[f"test_{metric}"][k]
+                row[f"{metric}_diff_{k}"] = found[f"{metric}_diff"][k]
+            row[f"{metric}_differs"] = found[f"{metric}_diff"]["differs"]
+        out.append(row)
+    columns = ["dataset", "penalty", "strength", "variant", "n_seeds"]
+    frame = pd.DataFrame(out, columns=columns if not out else None)
+    return (
+        frame.sort_values(["dataset", "penalty", "strength"]).reset_index(drop=True)
+        if out
+        else frame
+    )
+
+
 # --- values for the prose ---------------------------------------------------------------
 def _ci(values: Iterable[float]) -> dict[str, float | int | None]:
     """mean_ci with JSON-safe values (None for missing)."""
@@ -699,6 +742,26 @@ def nn_values(
                 )
             }
     values["comparison_extra"] = _json_safe(extra)
+    strength = penalty_strength_table(summary, test_rows, resamples=resamples)
+    values["penalty_strength"] = _json_safe(
+        {
+            d: {
+                pen: {
+                    "strengths": g["strength"].tolist(),
+                    "test_acc": g["test_acc_mean"].tolist(),
+                    "acc_diff": g["acc_diff_mean"].tolist(),
+                    "gap_diff": g["gap_diff_mean"].tolist(),
+                    "n_acc_differs": int(g["acc_differs"].astype(bool).sum()),
+                    "n_gap_differs": int(g["gap_differs"].astype(bool).sum()),
+                    "n_strengths": len(g),
+                }
+                for pen, g in rows.groupby("penalty")
+            }
+            for d, rows in strength.groupby("dataset")
+        }
+        if len(strength)
+        else {}
+    )
     # One test example, in accuracy points: the resolution of every accuracy difference.
     values["comparison_step"] = {
         d: 100 / n for d, n in comparison.groupby("dataset")["n_test_rows"].first().items() if n
