@@ -113,6 +113,7 @@ def logistic_sparsity(
                     ),
                     "val_accuracy": val_accuracy,
                     "majority_rate": float(np.mean(split.y_test == pd.Series(y).mode()[0])),
+                    "n_test": len(split.y_test),
                     "test_accuracy": float(
                         np.mean(
                             predict(classes, model_classes, coef, intercept, X_test) == split.y_test
@@ -151,6 +152,7 @@ def logistic_values(metrics: pd.DataFrame, *, image_c: float) -> dict:
         at_image = rows.loc[(rows["C"] - image_c).abs().idxmin()]
         entry = values.setdefault(str(dataset), {})
         entry["majority_rate"] = float(rows["majority_rate"].iloc[0])
+        entry["n_test"] = int(rows["n_test"].iloc[0])
         entry[str(penalty)] = {
             "chosen_c": float(best["C"]),
             "val_accuracy_at_chosen": float(best["val_accuracy"]),
@@ -170,5 +172,6 @@ def logistic_values(metrics: pd.DataFrame, *, image_c: float) -> dict:
         if isinstance(entry, dict) and {"l1", "l2"} <= set(entry):
             diff = entry["l1"]["test_accuracy_at_chosen"] - entry["l2"]["test_accuracy_at_chosen"]
             entry["l1_minus_l2_at_chosen"] = diff
+            entry["l1_minus_l2_examples"] = round(diff * entry["n_test"])
             entry["l1_costs_accuracy"] = bool(diff < 0)
     return values
