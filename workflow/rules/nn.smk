@@ -107,6 +107,7 @@ rule penalty_weights:
             ["adam_l2", "adam_weight_decay"],
             ["adam_l2", "adamw"],
             ["sgd", "sgd_l2"],
+            ["adam", "adamw"],
         ],
         histogram_variants=["sgd", "sgd_l2", "sgd_l1"],
     script:
