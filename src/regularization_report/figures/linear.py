@@ -168,7 +168,7 @@ def regularization_paths(
                 color=colors[event.feature],
             )
     ax.set_title("Lasso: exact path (LARS), entry steps")
-    for ax, model in zip(axes[1:], ("elastic_net", "ridge"), strict=True):
+    for ax, model in zip(axes[1:3], ("elastic_net", "ridge"), strict=True):
         rows = paths[paths["model"] == model]
         for f in features:
             r = rows[rows["feature"] == f].sort_values("alpha")
