@@ -90,6 +90,7 @@ class Claim:
                 k: _num(value.get(k), self.digits, self.scale) for k in ("mean", "low", "high")
             }
             fields["abs"] = _num(abs(value["mean"]), self.digits, self.scale) + self.unit
+            fields["unit"] = self.unit
         elif self.kind == "count":
             fields["n"] = value
             fields["total"] = lookup(values, (*self.resolve(**context)[:-1], self.total))
@@ -131,9 +132,9 @@ _DIFF = {
     "higher": "{what} is higher than {baseline} by {abs} (95% interval {low} to {high})",
     "lower": "{what} is lower than {baseline} by {abs} (95% interval {low} to {high})",
     "same": "{what} does not differ measurably from {baseline} "
-    "(difference {mean}, 95% interval {low} to {high}, which includes zero)",
+    "(difference {mean}{unit}, 95% interval {low} to {high}, which includes zero)",
 }
-_DIFF_DEFAULTS = {"what": "the variant", "baseline": "the baseline"}
+_DIFF_DEFAULTS = {"what": "the variant", "baseline": "the baseline", "unit": ""}
 
 CLAIMS: dict[str, Claim] = {
     c.name: c
