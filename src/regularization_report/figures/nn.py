@@ -318,8 +318,13 @@ def norms_training(steps: pd.DataFrame) -> Figure:
         d = data[data["variant"] == variant]
         # Show a run that diverged when there is one (the event the figure is about),
         # else the first seed; the title says which and what happened.
-        blown = ~np.isfinite(d[layer_cols].to_numpy(dtype=float)).all(axis=1)
-        diverged_seeds = sorted(d.loc[blown, "seed"].unique())
+        # Step 0 (before training) has no gradients; after it, a non-finite norm
+        # or loss means the run diverged.
+        trained = d[d["step"] > 0]
+        blown = ~np.isfinite(
+            trained[[c for c in (*layer_cols, "batch_loss") if c in trained]].to_numpy(dtype=float)
+        ).all(axis=1)
+        diverged_seeds = sorted(trained.loc[blown, "seed"].unique())
         seed = diverged_seeds[0] if diverged_seeds else d["seed"].min()
         d = d[(d["seed"] == seed) & (d["step"] > 0)].sort_values("step")
         for i, grad_col in enumerate(layer_cols):
