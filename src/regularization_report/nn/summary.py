@@ -658,6 +658,7 @@ def nn_values(
             finite = s[grad_cols].replace([np.inf, -np.inf], np.nan)
             entry[variant] = {
                 "n_diverged": len(diverged),
+                "any_diverged": bool(len(diverged)),
                 "n_runs": len(group),
                 "diverged_epochs": sorted(int(e) for e in diverged["diverged_epoch"]),
                 "final_val_acc_not_diverged": [

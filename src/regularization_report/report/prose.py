@@ -264,6 +264,18 @@ CLAIMS: dict[str, Claim] = {
                 "the largest batch",
             },
         ),
+        # D norms during training.
+        Claim(
+            "norms_plain_diverged",
+            ("nn", "norms", "{dataset}", "plain", "any_diverged"),
+            "bool",
+            {
+                "true": "in a diverged run the gradient norms grow until they are no longer "
+                "finite, the weights follow, and the loss becomes infinite",
+                "false": "no plain run diverged in this build, so the figure shows a run "
+                "that kept finite norms",
+            },
+        ),
         # C7 logistic regression, test accuracy at each penalty's C chosen on validation.
         Claim(
             "logistic_l1_costs_accuracy",
