@@ -9,7 +9,8 @@ from regularization_report.nn.summary import comparison_table, nn_values
 log = setup_logging(snakemake.log[0])
 p = snakemake.params
 summary = pd.read_csv(snakemake.input.summary)
-comparison = comparison_table(summary, p.comparison_rows, p.comparison_datasets)
+test_rows = pd.read_csv(snakemake.input.test_rows)
+comparison = comparison_table(summary, test_rows, p.comparison_rows, p.comparison_datasets)
 write_csv(comparison, snakemake.output.comparison)
 values = nn_values(
     summary,
@@ -17,6 +18,7 @@ values = nn_values(
     pd.read_csv(snakemake.input.steps),
     pd.read_csv(snakemake.input.equivalence),
     comparison,
+    test_rows,
     seeds=p.seeds,
 )
 write_json(values, snakemake.output.values)

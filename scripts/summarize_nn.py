@@ -1,4 +1,4 @@
-"""Collect every neural-network run: summary.csv, curves.csv, steps.csv, analyses.csv."""
+"""Collect every neural-network run: summary, curves, steps, analyses and test rows (CSV)."""
 
 from regularization_report.files import write_csv
 from regularization_report.logs import setup_logging
@@ -7,6 +7,7 @@ from regularization_report.nn.summary import (
     curves_frame,
     steps_frame,
     summary_frame,
+    test_rows_frame,
 )
 
 log = setup_logging(snakemake.log[0])
@@ -15,4 +16,5 @@ write_csv(summary, snakemake.output.summary)
 write_csv(curves_frame(snakemake.input.histories), snakemake.output.curves)
 write_csv(steps_frame(snakemake.input.steps), snakemake.output.steps)
 write_csv(analyses_frame(snakemake.input.runs), snakemake.output.analyses)
+write_csv(test_rows_frame(snakemake.input.runs), snakemake.output.test_rows)
 log.info(f"{len(summary)} runs, {int(summary['diverged'].sum())} diverged")

@@ -7,6 +7,7 @@ import dataclasses
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -91,30 +92,77 @@ def test_mean_ci_is_a_student_t_interval() -> None:
     assert math.isnan(mean_ci([5.0])["low"]) and mean_ci([])["n"] == 0
 
 
-def test_comparison_table_reads_the_named_runs() -> None:
+def _test_rows(variant: str, experiment: str, correct: list[list[int]]) -> pd.DataFrame:
+    """Test rows of one variant: one list of 0/1 per seed, row losses 0.5 where wrong."""
+    frames = []
+    for seed, row_correct in enumerate(correct):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "dataset": "d",
+                    "experiment": experiment,
+                    "variant": variant,
+                    "seed": seed,
+                    "row": range(len(row_correct)),
+                    "correct": row_correct,
+                    "loss": [0.1 if c else 0.5 for c in row_correct],
+                    "train_loss": 0.05,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_comparison_table_reads_the_named_runs_and_pairs_them() -> None:
     summary = pd.DataFrame(
         {
             "dataset": ["d"] * 4,
             "experiment": ["dropout", "dropout", "comparison", "comparison"],
             "variant": ["rate0.0", "rate0.0", "l2", "l2"],
             "seed": [0, 1, 0, 1],
-            "final_val_acc": [0.9, 0.8, 0.95, 0.97],
-            "final_gap": [0.2, 0.3, 0.1, 0.1],
-            "final_train_loss": [0.01] * 4,
-            "final_val_loss": [0.2] * 4,
-            "test_acc": [0.9] * 4,
             "final_epoch": [10] * 4,
+            "patience": [0, 0, 0, 0],
             "diverged": [False] * 4,
         }
+    )
+    n = 40
+    base = [[1] * 30 + [0] * 10, [1] * 28 + [0] * 12]
+    better = [[1] * 38 + [0] * 2, [1] * 39 + [0] * 1]  # right wherever the baseline is, and more
+    rows_frame = pd.concat(
+        [_test_rows("rate0.0", "dropout", base), _test_rows("l2", "comparison", better)]
     )
     rows = [
         {"label": "none", "experiment": "dropout", "variant": "rate0.0"},
         {"label": "l2", "experiment": "comparison", "variant": "l2"},
     ]
-    table = comparison_table(summary, rows, ["d"])
+    table = comparison_table(summary, rows_frame, rows, ["d"], resamples=500)
     assert list(table["regularizer"]) == ["none", "l2"]
-    assert table["val_acc_mean"].tolist() == pytest.approx([0.85, 0.96])
-    assert table["n_seeds"].tolist() == [2, 2]
+    assert table["test_acc_mean"].tolist() == pytest.approx([58 / (2 * n), 77 / (2 * n)])
+    l2 = table.iloc[1]
+    assert l2["acc_diff_mean"] == pytest.approx((77 - 58) / (2 * n))
+    assert l2["acc_differs"] and l2["acc_diff_low"] > 0
+    assert l2["gap_differs"] and l2["gap_diff_high"] < 0
+    assert table["n_seeds"].tolist() == [2, 2] and l2["n_test_rows"] == n
+    assert l2["chosen_on"] == "nothing (fixed epochs)" and l2["scored_on"] == "test"
+
+
+def test_bootstrap_over_seeds_and_rows() -> None:
+    from regularization_report.nn.summary import bootstrap_seeds_rows
+
+    rng = np.random.default_rng(0)
+    # No difference: the interval covers zero and nothing "differs".
+    noise = rng.normal(0, 1, size=(5, 200))
+    found = bootstrap_seeds_rows(noise - noise.mean())
+    assert found["low"] < 0 < found["high"] and found["p_two_sided"] > 0.05
+    # Rows add width: with identical seeds the interval is not zero-width.
+    same_seeds = np.tile(rng.integers(0, 2, size=200), (5, 1)).astype(float)
+    found = bootstrap_seeds_rows(same_seeds)
+    assert found["high"] - found["low"] > 0.05
+    # Seeds add width too: seed offsets widen the interval.
+    offsets = same_seeds + np.linspace(-0.2, 0.2, 5)[:, None]
+    assert bootstrap_seeds_rows(offsets)["high"] - bootstrap_seeds_rows(offsets)["low"] > (
+        found["high"] - found["low"]
+    )
 
 
 def test_prose_formats_values_and_tolerates_missing_paths() -> None:

@@ -46,7 +46,7 @@ BASICS_FIGURES = {
         [f"{BASICS_DIR}/loss_fits.csv", f"{BASICS_DIR}/loss_fit_points.csv"],
         "Left: one sample with outliers (open circles) and the lines fitted by MSE, MAE "
         "and Huber loss. Right: error of the fitted slope against the share of outliers, "
-        "mean and 95% interval over seeds.",
+        "mean and two-sided 95% Student-t interval over seeds, cut at zero.",
     ),
     "fig-basics-optimizers": (
         [f"{BASICS_DIR}/optimizers.csv"],

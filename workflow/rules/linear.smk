@@ -186,7 +186,8 @@ LINEAR_FIGURES = {
         "Regularization paths on diabetes (standardized features): the exact "
         "Lasso path with its breakpoints and the step at which each feature "
         f"enters, then ElasticNet (l1_ratio = {LINEAR['penalty_paths']['l1_ratio']}) "
-        "and Ridge on the same alpha axis (Ridge fitted at n times alpha).",
+        "and Ridge on the same alpha axis (Ridge fitted at n times alpha); right: the "
+        "Lasso path against its L1-norm fraction, where it is piecewise linear.",
     ),
     "alpha_selection": linear_figure(
         "fig-alpha-selection",

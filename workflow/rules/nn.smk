@@ -73,6 +73,7 @@ rule summarize_nn:
         curves="results/nn/curves.csv",
         steps="results/nn/steps.csv",
         analyses="results/nn/analyses.csv",
+        test_rows="results/nn/test_rows.csv",
     log:
         "logs/nn/summarize_nn.log",
     conda:
@@ -106,6 +107,7 @@ rule penalty_weights:
             ["adam_l2", "adam_weight_decay"],
             ["adam_l2", "adamw"],
             ["sgd", "sgd_l2"],
+            ["adam", "adamw"],
         ],
         histogram_variants=["sgd", "sgd_l2", "sgd_l1"],
     script:
@@ -119,6 +121,7 @@ rule nn_report_values:
         analyses="results/nn/analyses.csv",
         steps="results/nn/steps.csv",
         equivalence="results/nn/penalties/equivalence.csv",
+        test_rows="results/nn/test_rows.csv",
     output:
         comparison="results/tables/nn_comparison.csv",
         values="results/values/nn.json",
@@ -142,9 +145,9 @@ rule nn_report_values:
 NN_FIGURES = {
     "fig-dropout-curves": (
         ["results/nn/curves.csv"],
-        "Training (dashed) and validation (solid) cross-entropy of the overfitting MLP "
-        "for each dropout rate; bands are 95% intervals over seeds. Training loss is "
-        "measured in eval mode after each epoch.",
+        "Cross-entropy of the overfitting MLP for each dropout rate: training loss "
+        "(top, eval mode after each epoch, log axis) and validation loss (bottom, linear "
+        "axis, 95% bands over seeds).",
     ),
     "fig-dropout-gap": (
         ["results/nn/summary.csv"],
@@ -179,8 +182,9 @@ NN_FIGURES = {
     "fig-batchnorm-lr-sweep": (
         ["results/nn/summary.csv"],
         "Final validation accuracy of the sigmoid network against the SGD learning rate, "
-        "with and without batch normalization; mean and 95% interval over seeds, crosses "
-        "mark diverged runs.",
+        "with and without batch normalization; mean and 95% interval over seeds; the dotted "
+        "line is the accuracy threshold. A run whose loss became infinite would be drawn "
+        "as a cross at zero.",
     ),
     "fig-batchnorm-batch-size": (
         ["results/nn/analyses.csv"],
@@ -190,9 +194,10 @@ NN_FIGURES = {
     ),
     "fig-norms-training": (
         ["results/nn/steps.csv"],
-        "Gradient norm of each weight matrix, step by step, for a six-layer ReLU network "
+        "Gradient norm of each weight matrix, step by step, for a deep ReLU network "
         "trained by SGD with momentum at a high learning rate: plain, with batch "
-        "normalization, and with gradient clipping. One seed; a cross marks divergence.",
+        "normalization, and with gradient clipping. One seed per panel (a diverged one "
+        "where any diverged, named in the title); a cross marks divergence.",
     ),
     "fig-penalties-equivalence": (
         ["results/nn/curves.csv", "results/nn/penalties/equivalence.csv"],
@@ -208,8 +213,15 @@ NN_FIGURES = {
     ),
     "fig-comparison": (
         ["results/tables/nn_comparison.csv"],
-        "Every regularizer on the same network: validation accuracy and generalization "
-        "gap (validation minus training loss), mean and 95% interval over seeds.",
+        "Every regularizer on the same network against no regularization, on the test "
+        "split: paired difference in accuracy (left) and in generalization gap (test minus "
+        "training loss, right); 95% bootstrap intervals over seeds and test rows.",
+    ),
+    "fig-penalty-strength": (
+        ["results/nn/summary.csv", "results/nn/test_rows.csv"],
+        "L1 and L2 penalties in the loss of the comparison MLP at several strengths: "
+        "paired difference against no regularization in test accuracy (left) and test "
+        "gap (right); 95% bootstrap intervals over seeds and test rows.",
     ),
 }
 

@@ -41,7 +41,9 @@ def loss_fits(fits: pd.DataFrame, points: pd.DataFrame) -> Figure:
             rows.append({"fraction": fraction, **mean_ci((g["slope"] - 2.0).abs().tolist())})
         r = pd.DataFrame(rows)
         ax.plot(r["fraction"], r["mean"], "o-", color=LOSS_COLORS[loss], label=loss)
-        ax.fill_between(r["fraction"], r["low"], r["high"], color=LOSS_COLORS[loss], alpha=0.2)
+        # An absolute error cannot be negative: the Student-t band is cut at zero.
+        low = r["low"].clip(lower=0)
+        ax.fill_between(r["fraction"], low, r["high"], color=LOSS_COLORS[loss], alpha=0.2)
     ax.set_xlabel("share of outliers")
     ax.set_ylabel("|fitted slope - true slope|")
     ax.legend(fontsize=8)

@@ -146,7 +146,7 @@ def regularization_paths(
     colors = _feature_colors(features)
     alpha_lo = paths["alpha"].min()
     alpha_hi = paths["alpha"].max()
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 4, figsize=(17.5, 4.6), sharey=True)
     wide = lasso_path.pivot(index="alpha", columns="feature", values="coef").sort_index()
     breaks = wide.index.to_numpy()
     dense = np.unique(np.concatenate([np.geomspace(alpha_lo, alpha_hi, 400), breaks[breaks > 0]]))
@@ -168,13 +168,24 @@ def regularization_paths(
                 color=colors[event.feature],
             )
     ax.set_title("Lasso: exact path (LARS), entry steps")
-    for ax, model in zip(axes[1:], ("elastic_net", "ridge"), strict=True):
+    for ax, model in zip(axes[1:3], ("elastic_net", "ridge"), strict=True):
         rows = paths[paths["model"] == model]
         for f in features:
             r = rows[rows["feature"] == f].sort_values("alpha")
             ax.plot(r["alpha"], r["coef"], color=colors[f], linewidth=1.6)
         ax.set_title(MODEL_LABELS[model])
-    for ax in axes:
+    # The Lasso path against its L1-norm fraction (Efron et al. 2004, ESL Fig. 3.10):
+    # on this linear axis the segments between breakpoints are straight lines.
+    l1 = wide.abs().sum(axis=1)
+    fraction = (l1 / l1.max()).to_numpy()
+    order = np.argsort(fraction)
+    ax = axes[3]
+    for f in features:
+        ax.plot(fraction[order], wide[f].to_numpy()[order], "o-", color=colors[f], lw=1.4, ms=2.5)
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_xlabel("L1-norm fraction |w|_1 / max |w|_1 (linear)")
+    ax.set_title("Lasso: exact path, L1-norm axis")
+    for ax in axes[:3]:
         ax.set_xscale("log")
         ax.set_xlim(alpha_hi, alpha_lo)  # strong penalty on the left, as the path unfolds
         ax.axhline(0, color="black", linewidth=0.6)
@@ -201,7 +212,9 @@ def alpha_selection(cv: pd.DataFrame, split_summary: pd.DataFrame, choice: dict)
     )
     left.axvline(choice["alpha_min"], color="black", linestyle="--", label="minimum")
     left.axvline(choice["alpha_1se"], color="black", linestyle=":", label="one-standard-error rule")
-    left.axhline(choice["mse_limit"], color="0.5", linewidth=0.8)
+    left.axhline(
+        choice["mse_limit"], color="0.5", linewidth=0.8, label="minimum + one standard error"
+    )
     left.set_title(f"Lasso, {choice['n_folds']}-fold cross-validation")
     left.set_ylabel("validation MSE")
     s = split_summary.sort_values("alpha")
@@ -465,9 +478,12 @@ def torch_vs_sklearn(table: pd.DataFrame, history: pd.DataFrame) -> Figure:
             zorder=3,
         )
     left.axvline(0, color="black", linewidth=0.6)
+    # Symmetric log: the subgradient's residual nonzeros (around 1e-3) stay visible
+    # next to coefficients in the tens.
+    left.set_xscale("symlog", linthresh=1e-4)
     left.set_yticks(y, features)
     left.invert_yaxis()
-    left.set_xlabel("coefficient (standardized features)")
+    left.set_xlabel("coefficient (standardized features; symmetric log, linear within ±1e-4)")
     left.legend(fontsize=7.5, loc="lower left")
     labels = {
         "lasso_subgradient": ("Lasso, subgradient", "#E69F00"),

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from regularization_report.figures import style as plotting  # noqa: F401  (applies the shared style)
-from regularization_report.nn.summary import mean_ci
+from regularization_report.nn.summary import ACCURACY_THRESHOLD, mean_ci, penalty_strength_table
 
 DATASET_LABELS = {"digits": "digits", "breast_cancer": "breast cancer"}
 VARIANT_LABELS = {"plain": "without BN", "batch_norm": "with BN", "clipping": "with clipping"}
@@ -56,37 +56,34 @@ def _errorbar(ax, x, frame_groups, column, **kwargs) -> None:
 
 # --- E1 dropout -----------------------------------------------------------------------
 def dropout_curves(curves: pd.DataFrame) -> Figure:
+    """Top row: training loss (log axis, it spans decades). Bottom row: validation loss
+    on a linear axis, so its rise after the optimum stays visible. One line per rate."""
     data = curves[curves["experiment"] == "dropout"]
     datasets = _datasets(data)
     rates = sorted({_rate(v) for v in data["variant"]})
     colors = _rate_colors(rates)
     fig, axes = plt.subplots(
-        1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False, sharey=False
+        2, len(datasets), figsize=(4.2 * len(datasets), 6.0), squeeze=False, sharex="col"
     )
-    for ax, dataset in zip(axes[0], datasets, strict=True):
+    for col, dataset in enumerate(datasets):
         for variant in sorted(set(data["variant"]), key=_rate):
             rate = _rate(variant)
-            for metric, style in (("train_loss", "--"), ("val_loss", "-")):
+            for row, metric in enumerate(("train_loss", "val_loss")):
                 c = data[
                     (data["dataset"] == dataset)
                     & (data["variant"] == variant)
                     & (data["metric"] == metric)
                 ].sort_values("epoch")
-                ax.plot(
-                    c["epoch"],
-                    c["mean"],
-                    style,
-                    color=colors[rate],
-                    lw=1.4,
-                    label=f"p = {rate:g}" if metric == "val_loss" else None,
-                )
+                ax = axes[row][col]
+                ax.plot(c["epoch"], c["mean"], "-", color=colors[rate], lw=1.4, label=f"{rate:g}")
                 if metric == "val_loss":
-                    ax.fill_between(c["epoch"], c["low"], c["high"], color=colors[rate], alpha=0.2)
-        ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("cross-entropy")
-        ax.set_title(_label(dataset))
-    axes[0][-1].legend(title="dropout rate", fontsize=8)
+                    ax.fill_between(c["epoch"], c["low"], c["high"], color=colors[rate], alpha=0.15)
+        axes[0][col].set_yscale("log")
+        axes[0][col].set_title(_label(dataset))
+        axes[0][col].set_ylabel("training loss (eval mode, log)")
+        axes[1][col].set_ylabel("validation loss")
+        axes[1][col].set_xlabel("epoch")
+    axes[0][-1].legend(title="dropout rate p", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -264,6 +261,7 @@ def batchnorm_lr_sweep(summary: pd.DataFrame) -> Figure:
                     color=BN_COLORS[kind],
                     label=f"diverged ({VARIANT_LABELS[kind]})",
                 )
+        ax.axhline(ACCURACY_THRESHOLD, color="gray", ls=":", lw=1, label="threshold")
         ax.set_xscale("log")
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("learning rate (SGD)")
@@ -278,6 +276,10 @@ def batchnorm_batch_size(analyses: pd.DataFrame) -> Figure:
     data = analyses[
         (analyses["experiment"] == "batchnorm") & (analyses["analysis"] == "batch_size_eval")
     ]
+    # Only networks with batch norm have train-mode rows; the plain network's
+    # eval-mode accuracy must not enter the eval-mode line.
+    with_bn = data[data["quantity"] == "acc"][["dataset", "variant"]].drop_duplicates()
+    data = data.merge(with_bn, on=["dataset", "variant"])
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     for i, dataset in enumerate(_datasets(data)):
         d = data[data["dataset"] == dataset]
@@ -314,7 +316,16 @@ def norms_training(steps: pd.DataFrame) -> Figure:
     cmap = plt.get_cmap("viridis")
     for col, variant in enumerate(variants):
         d = data[data["variant"] == variant]
-        seed = d["seed"].min()
+        # Show a run that diverged when there is one (the event the figure is about),
+        # else the first seed; the title says which and what happened.
+        # Step 0 (before training) has no gradients; after it, a non-finite norm
+        # or loss means the run diverged.
+        trained = d[d["step"] > 0]
+        blown = ~np.isfinite(
+            trained[[c for c in (*layer_cols, "batch_loss") if c in trained]].to_numpy(dtype=float)
+        ).all(axis=1)
+        diverged_seeds = sorted(trained.loc[blown, "seed"].unique())
+        seed = diverged_seeds[0] if diverged_seeds else d["seed"].min()
         d = d[(d["seed"] == seed) & (d["step"] > 0)].sort_values("step")
         for i, grad_col in enumerate(layer_cols):
             name = grad_col.removeprefix("grad_norm_")
@@ -328,7 +339,8 @@ def norms_training(steps: pd.DataFrame) -> Figure:
                     axes[row][col].plot(
                         last["step"], last[f"{prefix}{name}"], "x", color="black", ms=8
                     )
-        axes[0][col].set_title(f"{VARIANT_LABELS.get(variant, variant)} (seed {seed})")
+        what = "diverged" if diverged_seeds else "no divergence"
+        axes[0][col].set_title(f"{VARIANT_LABELS.get(variant, variant)}: seed {seed}, {what}")
         for row in range(2):
             axes[row][col].set_yscale("log")
             axes[row][col].set_xlabel("training step")
@@ -409,18 +421,25 @@ def penalties_l1_histogram(histogram: pd.DataFrame) -> Figure:
 
 # --- E5 comparison ------------------------------------------------------------------------
 def comparison(table: pd.DataFrame) -> Figure:
+    """Paired differences against the baseline row, on the test split, with zero marked.
+
+    Differences, not levels: a shared axis through zero shows how large each
+    change is next to its interval, where a truncated accuracy axis would
+    magnify a difference of one or two test examples.
+    """
     datasets = _datasets(table)
-    regularizers = list(dict.fromkeys(table["regularizer"]))
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 0.45 * len(regularizers) + 1.6), sharey=True)
+    regularizers = list(dict.fromkeys(table["regularizer"]))[1:]
+    baseline = str(table["regularizer"].iloc[0]).replace("_", " ")
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 0.45 * len(regularizers) + 1.8), sharey=True)
     offsets = np.linspace(-0.15, 0.15, len(datasets))
     colors = ["#0072B2", "#D55E00", "#009E73"]
     for i, (offset, dataset) in enumerate(zip(offsets, datasets, strict=True)):
         d = table[table["dataset"] == dataset].set_index("regularizer").loc[regularizers]
         y = np.arange(len(regularizers)) + offset
-        for ax, metric in zip(axes, ("val_acc", "gap"), strict=True):
-            mean = d[f"{metric}_mean"].to_numpy()
-            low = np.nan_to_num(mean - d[f"{metric}_low"].to_numpy())
-            high = np.nan_to_num(d[f"{metric}_high"].to_numpy() - mean)
+        for ax, metric, scale in zip(axes, ("acc", "gap"), (100.0, 1.0), strict=True):
+            mean = scale * d[f"{metric}_diff_mean"].to_numpy(dtype=float)
+            low = np.nan_to_num(mean - scale * d[f"{metric}_diff_low"].to_numpy(dtype=float))
+            high = np.nan_to_num(scale * d[f"{metric}_diff_high"].to_numpy(dtype=float) - mean)
             ax.errorbar(
                 mean,
                 y,
@@ -430,11 +449,54 @@ def comparison(table: pd.DataFrame) -> Figure:
                 color=colors[i % 3],
                 label=_label(dataset),
             )
+    for ax in axes:
+        ax.axvline(0, color="gray", lw=1)
     axes[0].set_yticks(range(len(regularizers)), [r.replace("_", " ") for r in regularizers])
     axes[0].invert_yaxis()
-    axes[0].set_xlabel("final validation accuracy")
-    axes[1].set_xlabel("validation - training loss")
+    axes[0].set_xlabel(f"test accuracy minus {baseline} (percentage points)")
+    axes[1].set_xlabel(f"test gap minus {baseline}'s (test - training loss)")
     axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def penalty_strength(summary: pd.DataFrame, test_rows: pd.DataFrame) -> Figure:
+    """E5 sweep: paired test-accuracy and gap differences against no regularization
+    for each L1 and L2 strength, on a log strength axis, with zero marked."""
+    table = penalty_strength_table(summary, test_rows)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    colors = {"l1": "#009E73", "l2": "#0072B2"}
+    markers = ["o", "s", "^"]
+    for i, (dataset, d) in enumerate(table.groupby("dataset") if len(table) else []):
+        for penalty, g in d.groupby("penalty"):
+            for ax, metric, scale in zip(axes, ("acc", "gap"), (100.0, 1.0), strict=True):
+                mean = scale * g[f"{metric}_diff_mean"].to_numpy(dtype=float)
+                ax.errorbar(
+                    g["strength"],
+                    mean,
+                    yerr=[
+                        np.nan_to_num(mean - scale * g[f"{metric}_diff_low"].to_numpy(dtype=float)),
+                        np.nan_to_num(
+                            scale * g[f"{metric}_diff_high"].to_numpy(dtype=float) - mean
+                        ),
+                    ],
+                    fmt=markers[i % 3] + "-",
+                    capsize=3,
+                    color=colors[penalty],
+                    label=f"{penalty.upper()}, {_label(dataset)}",
+                )
+    for ax in axes:
+        ax.axhline(0, color="gray", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("penalty strength (lambda of the loss term)")
+    axes[0].set_ylabel("test accuracy minus none (points)")
+    axes[1].set_ylabel("test gap minus none's")
+    if len(table):
+        axes[1].legend(fontsize=7)
+    else:
+        axes[0].text(
+            0.5, 0.5, "no strength sweep in this profile", ha="center", transform=axes[0].transAxes
+        )
     fig.tight_layout()
     return fig
 
@@ -452,4 +514,5 @@ FIGURES: dict[str, Callable[..., Figure]] = {
     "fig-penalties-equivalence": penalties_equivalence,
     "fig-penalties-l1-histogram": penalties_l1_histogram,
     "fig-comparison": comparison,
+    "fig-penalty-strength": penalty_strength,
 }

@@ -4,7 +4,8 @@ For each seed the job writes, under ``results/nn/<dataset>/<experiment>/<variant
 
 - ``history.csv``: one row per epoch (see :func:`regularization_report.nn.training.fit`);
 - ``steps.csv``: one row per logged step (only a header when the experiment logs none);
-- ``run.json``: the resolved configs, the final and best metrics, test metrics,
+- ``run.json``: the resolved configs, the final and best metrics, test metrics
+  (and, under ``test_rows``, each test row's correctness and cross-entropy),
   the status (completed, early_stopped, diverged) and the experiment's analyses;
 - ``model.pt``: the checkpoint (state_dict and configs; load with ``load_checkpoint``).
 
@@ -178,6 +179,22 @@ def batch_size_eval(
     return {"eval_loss": eval_loss, "eval_acc": eval_acc, "train_mode": rows}
 
 
+@torch.no_grad()
+def test_rows(model: MLP, X: torch.Tensor, y: torch.Tensor) -> dict[str, list[float]]:
+    """Per test row (eval mode): 1 when the prediction is right, and the row's cross-entropy.
+
+    The report's intervals resample these rows as well as the seeds, so they
+    cover the sampling of the test set, not only the randomness of training.
+    """
+    model.eval()
+    logits = model(X)
+    loss = nn.functional.cross_entropy(logits, y, reduction="none")
+    return {
+        "correct": (logits.argmax(1) == y).int().tolist(),
+        "loss": [round(v, 7) for v in loss.tolist()],
+    }
+
+
 # --- the job ----------------------------------------------------------------------------
 def run_variant(
     split_path: str | os.PathLike[str],
@@ -223,6 +240,7 @@ def run_variant(
             step_log_every=spec["step_log_every"],
         )
         test_loss, test_acc = evaluate(model, data.X_test, data.y_test)
+        rows = test_rows(model, data.X_test, data.y_test)
         found: dict[str, Any] = {}
         if not result.diverged:
             if "mc_dropout" in analyses:
@@ -243,6 +261,7 @@ def run_variant(
             **result.summary(),
             "test_loss": test_loss,
             "test_acc": test_acc,
+            "test_rows": rows,
             "n_parameters": count_parameters(model),
             "n_train": len(data.y_train),
             "model_config": model_config.to_dict(),
