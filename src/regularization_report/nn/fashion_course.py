@@ -1,24 +1,32 @@
-"""The original course's Fashion-MNIST demos, ported to PyTorch (full profile).
+"""The original course's Fashion-MNIST demos, ported to PyTorch (course and full profiles).
 
-The data (fetching, reading, the processed split, the course's splits) live in
+The data (fetching, reading, the course's splits and pixel scaling) live in
 :mod:`regularization_report.data.fashion_mnist`.
 
-- A faithful PyTorch port of the three Keras demos of the original course,
-  trained with the project's training core (:mod:`regularization_report.nn.training`):
+A faithful PyTorch port of the three Keras demos of the original course, each
+network the course's layer list as an ``nn.Sequential`` (:func:`course_network`),
+trained with the project's training core (:mod:`regularization_report.nn.training`):
 
-  ``course_model``  Flatten, Dense(128, relu), Dropout(0.9), Dense(10); Adam,
-                    5 epochs, batch 32, validated on the test images;
-  ``overfitting``   Dense(256) with and without Dropout(0.5), 200 epochs,
-                    batch 512, ``train_test_split(test_size=0.01, random_state=101)``;
-  ``batchnorm``     Dense(128) with and without BatchNormalization, 20 epochs,
-                    batch 2048, ``train_test_split(test_size=0.3, random_state=101)``,
-                    and the same with the pixels divided by 255 twice (as one of
-                    the course's demos did by mistake).
+``course_model``  (25-6 a) Flatten, Dense(128, relu), Dropout(0.9), Dense(10, softmax)
+                  and the same model without the dropout (the course's baseline); Adam,
+                  5 epochs, batch 32, all 60 000 training images;
+``overfitting``   (25-6 b) Flatten, Dense(256, relu), [Dropout(0.5)], Dense(10, softmax),
+                  200 epochs, batch 512, ``train_test_split(test_size=0.01,
+                  random_state=101)`` on pixels divided by 255 *twice* (the course's
+                  mistake, reproduced); the ``_scaled_once`` variants are the corrected
+                  version beside it;
+``batchnorm``     (25-7) Flatten, Dense(128, relu), [BatchNormalization], Dense(10, softmax):
+                  batch norm *after* the ReLU, as the course wrote it; 20 epochs,
+                  batch 2048, ``train_test_split(test_size=0.3, random_state=101)``.
 
-  With ``keras_defaults`` the PyTorch model starts as Keras would: Glorot-uniform
-  weights, zero biases, and batch norm with Keras's momentum (0.99, which is
-  PyTorch's ``momentum=0.01``) and epsilon (1e-3 instead of 1e-5). Adam keeps
-  PyTorch's epsilon (1e-8; Keras uses 1e-7): the training core owns the optimizer.
+The softmax of ``Dense(10, softmax)`` lives in the loss (``cross_entropy`` of the
+logits is Keras's ``sparse_categorical_crossentropy`` of the softmax).
+
+The documented Keras differences are options (``keras_defaults``: true, false, or a
+mapping of the three): ``init`` (Glorot-uniform weights, zero biases instead of
+PyTorch's narrower uniform), ``batch_norm`` (Keras's momentum 0.99, which is
+PyTorch's ``momentum=0.01``, and epsilon 1e-3 instead of 1e-5) and ``adam_eps``
+(Adam's epsilon 1e-7 instead of 1e-8).
 
 Torch is imported inside the functions that train, so the workflow can read the
 demo specs (and the summary jobs can run) without loading it.
@@ -39,6 +47,7 @@ import pandas as pd
 
 from regularization_report.data.fashion_mnist import (
     CLASSES,
+    COURSE_DATA,
     PIXELS,
     flatten_pixels,
     load_fashion_mnist,
@@ -56,6 +65,8 @@ DEMOS = ("course_model", "overfitting", "batchnorm")
 RUN_FILES = ("history.csv", "run.json", "model.pt")
 # Keras's BatchNormalization: moving = 0.99 * moving + 0.01 * batch, epsilon 1e-3.
 KERAS_BATCH_NORM = {"momentum": 0.01, "eps": 1e-3}
+KERAS_ADAM_EPS = 1e-7  # keras.optimizers.Adam(epsilon=1e-7); torch.optim.Adam: 1e-8
+KERAS_OPTIONS = ("init", "batch_norm", "adam_eps")
 
 
 # --- the course's demos: which runs the config asks for ----------------------------------
@@ -84,16 +95,33 @@ def course_spec(course: Mapping[str, Any], demo: str, variant: str) -> dict[str,
     train = _merged(entry["train"], overrides.get("train"))
     if course.get("max_epochs") is not None:
         train["epochs"] = min(int(train["epochs"]), int(course["max_epochs"]))
+    keras = keras_options(course["keras_defaults"])
+    if keras["adam_eps"] and train.get("optimizer") in ("adam", "adamw"):
+        train["adam_eps"] = KERAS_ADAM_EPS
+    default_divisions = COURSE_DATA[demo].pixel_divisions  # the course's own scaling
     return {
         "demo": demo,
         "variant": variant,
+        "section": COURSE_DATA[demo].section,
         "model": _merged({"hidden": [128]}, entry["model"], overrides.get("model")),
         "train": train,
         "validation": dict(entry["validation"]),
-        "pixel_divisions": int(overrides.get("pixel_divisions", entry.get("pixel_divisions", 1))),
-        "keras_defaults": bool(course["keras_defaults"]),
+        "pixel_divisions": int(
+            overrides.get("pixel_divisions", entry.get("pixel_divisions", default_divisions))
+        ),
+        "keras_defaults": keras,
         "seeds": list(course["seeds"]),
     }
+
+
+def keras_options(value: bool | Mapping[str, bool]) -> dict[str, bool]:
+    """``keras_defaults`` as its three switches: true/false for all, or a mapping."""
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(KERAS_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown keras_defaults {unknown}; known: {KERAS_OPTIONS}")
+        return {name: bool(value.get(name, False)) for name in KERAS_OPTIONS}
+    return dict.fromkeys(KERAS_OPTIONS, bool(value))
 
 
 def run_dir(demo: str, variant: str, seed: int) -> str:
@@ -110,8 +138,11 @@ def course_files(course: Mapping[str, Any], name: str) -> list[str]:
 
 
 # --- the course's demos: training ---------------------------------------------------------
-def apply_keras_defaults(model: nn.Module) -> nn.Module:
-    """Initialize like Keras: Glorot-uniform weights, zero biases, Keras batch-norm constants.
+def apply_keras_defaults(
+    model: nn.Module, *, init: bool = True, batch_norm: bool = True
+) -> nn.Module:
+    """Initialize like Keras (``init``: Glorot-uniform weights, zero biases) and give
+    batch norm Keras's constants (``batch_norm``: momentum 0.99, epsilon 1e-3).
 
     Uses the global torch generator, so it must run right after seeding (as
     :func:`run_course_variant` does) for the same seed to give the same network.
@@ -121,13 +152,64 @@ def apply_keras_defaults(model: nn.Module) -> nn.Module:
 
     with torch.no_grad():
         for module in model.modules():
-            if isinstance(module, nn.Linear):
+            if isinstance(module, nn.Linear) and init:
                 nn.init.xavier_uniform_(module.weight)
                 nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm1d):
+            elif isinstance(module, nn.BatchNorm1d) and batch_norm:
                 module.momentum = KERAS_BATCH_NORM["momentum"]
                 module.eps = KERAS_BATCH_NORM["eps"]
     return model
+
+
+def course_network(model: Mapping[str, Any]) -> nn.Sequential:
+    """The course's network, layer by layer as its Keras code lists them.
+
+    ``Flatten -> Dense(h, relu) -> [Dropout(p) | BatchNormalization] -> Dense(10)``:
+    one hidden layer, the regularizer *after* the ReLU (batch norm included, as the
+    course's 25-7 wrote it). The output gives logits; the loss applies the softmax.
+    """
+    from torch import nn
+
+    hidden = [int(h) for h in model.get("hidden", [128])]
+    if len(hidden) != 1:
+        raise ValueError(f"the course's networks have one hidden layer, got hidden={hidden}")
+    if model.get("activation", "relu") != "relu":
+        raise ValueError("the course's hidden layer is Dense(..., activation='relu')")
+    dropout = float(model.get("dropout", 0.0))
+    batch_norm = bool(model.get("batch_norm", False))
+    layers: list[nn.Module] = [nn.Flatten(), nn.Linear(PIXELS, hidden[0]), nn.ReLU()]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    if batch_norm:
+        layers.append(nn.BatchNorm1d(hidden[0]))
+    layers.append(nn.Linear(hidden[0], len(CLASSES)))
+    return nn.Sequential(*layers)
+
+
+def describe_layers(model: nn.Module) -> list[str]:
+    """The port's layers in the course's words (``keras_reference.describe_layers``)."""
+    from torch import nn
+
+    modules = list(model.children())
+    out = []
+    for i, module in enumerate(modules):
+        following = modules[i + 1] if i + 1 < len(modules) else None
+        if isinstance(module, nn.Flatten):
+            out.append("Flatten")
+        elif isinstance(module, nn.Linear):
+            if isinstance(following, nn.ReLU):
+                out.append(f"Dense({module.out_features}, relu)")
+            elif following is None:  # logits; cross_entropy applies the softmax
+                out.append(f"Dense({module.out_features}, softmax)")
+            else:
+                out.append(f"Dense({module.out_features}, linear)")
+        elif isinstance(module, nn.Dropout):
+            out.append(f"Dropout({module.p})")
+        elif isinstance(module, nn.BatchNorm1d):
+            out.append("BatchNormalization")
+        elif not isinstance(module, nn.ReLU):  # ReLU is part of its Dense
+            out.append(type(module).__name__)
+    return out
 
 
 def course_data(
@@ -182,7 +264,7 @@ def run_course_variant(
     """Train every seed of one demo variant; write history.csv, run.json, model.pt per seed."""
     from regularization_report.files import write_json
     from regularization_report.nn.analyses import plain
-    from regularization_report.nn.models import MLP, MLPConfig, count_parameters
+    from regularization_report.nn.models import count_parameters
     from regularization_report.nn.training import (
         TrainConfig,
         configure_threads,
@@ -199,16 +281,15 @@ def run_course_variant(
     set_deterministic(deterministic)
     torch_device = resolve_device(device)
     data = course_data(raw_dir, spec, device=torch_device)
-    model_config = MLPConfig(in_features=PIXELS, out_features=len(CLASSES), **spec["model"])
+    keras = keras_options(spec["keras_defaults"])
     train_config = TrainConfig.from_dict(spec["train"])
     demo, variant = spec["demo"], spec["variant"]
     records = []
     for seed in spec["seeds"]:
         # train_mlp's steps, with the Keras initialization between building and fitting.
         seed_everything(seed)
-        model = MLP(model_config)
-        if spec["keras_defaults"]:
-            apply_keras_defaults(model)
+        model = course_network(spec["model"])
+        apply_keras_defaults(model, init=keras["init"], batch_norm=keras["batch_norm"])
         model = model.to(torch_device)
         result = fit(model, data, train_config, seed=seed)
         test_loss, test_acc = evaluate(model, data.X_test, data.y_test)
@@ -217,6 +298,7 @@ def run_course_variant(
             "variant": variant,
             "seed": seed,
             **result.summary(),
+            "final_train_acc_batch": float(result.history["train_acc_batch"].iloc[-1]),
             "test_loss": test_loss,
             "test_acc": test_acc,
             "n_parameters": count_parameters(model),
@@ -224,9 +306,11 @@ def run_course_variant(
             "n_val": len(data.y_val),
             "n_test": len(data.y_test),
             "pixel_divisions": spec["pixel_divisions"],
-            "keras_defaults": spec["keras_defaults"],
+            "section": spec.get("section"),
+            "keras_defaults": keras,
             "validation": spec["validation"],
-            "model_config": model_config.to_dict(),
+            "layers": describe_layers(model),
+            "model_config": dict(spec["model"]),
             "train_config": train_config.to_dict(),
             "threads": used_threads,
             "device": torch_device.type,
@@ -261,6 +345,8 @@ SUMMARY_COLUMNS = [
     "final_val_loss",
     "final_train_acc",
     "final_val_acc",
+    "final_train_loss_batch",
+    "final_train_acc_batch",
     "final_gap",
     "best_val_loss",
     "test_loss",
@@ -289,8 +375,8 @@ def summary_frame(run_files: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
     for path in run_files:
         run = read_json(path)
         row = {key: run.get(key) for key in SUMMARY_COLUMNS}
-        row["dropout"] = run["model_config"]["dropout"]
-        row["batch_norm"] = run["model_config"]["batch_norm"]
+        row["dropout"] = float(run["model_config"].get("dropout", 0.0))
+        row["batch_norm"] = bool(run["model_config"].get("batch_norm", False))
         rows.append(row)
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     return frame.sort_values(["demo", "variant", "seed"], ignore_index=True)
