@@ -35,6 +35,7 @@ demo specs (and the summary jobs can run) without loading it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import math
 import os
@@ -535,3 +536,343 @@ def describe_settings(course: Mapping[str, Any]) -> dict[str, Any]:
     out["keras_defaults"] = bool(course["keras_defaults"])
     out["max_epochs"] = course.get("max_epochs")
     return out
+
+
+# --- the course's printout beside the Keras reference and the port (no torch) -------------
+@dataclasses.dataclass(frozen=True)
+class Printed:
+    """One number the course printed (issue 13's table): a value or a range of values."""
+
+    section: str
+    demo: str
+    variant: str
+    metric: str  # a column of comparison_runs: final_* or epoch1_val_loss
+    quantity: str  # what the course called it
+    low: float
+    high: float  # == low for a single number
+    about: bool = False  # the course's "about"
+
+    @property
+    def text(self) -> str:
+        if self.low == self.high:
+            return f"{'about ' if self.about else ''}{self.low:.3f}"
+        return f"{self.low:.3f} to {self.high:.3f}"
+
+
+# Keras's printout is the mean over the epoch's batches in training mode (dropout
+# on): the *_batch columns; val_* are Keras's end-of-epoch evaluation.
+COURSE_PRINTOUT: tuple[Printed, ...] = (
+    Printed(
+        "25-6 a",
+        "course_model",
+        "dropout",
+        "final_train_acc_batch",
+        "train accuracy, Dropout(0.9)",
+        0.563,
+        0.576,
+    ),
+    Printed(
+        "25-6 a",
+        "course_model",
+        "no_dropout",
+        "final_train_acc_batch",
+        "train accuracy, no dropout",
+        0.891,
+        0.891,
+    ),
+    Printed(
+        "25-6 b",
+        "overfitting",
+        "no_dropout",
+        "final_train_loss_batch",
+        "loss, no dropout",
+        0.290,
+        0.290,
+    ),
+    Printed(
+        "25-6 b",
+        "overfitting",
+        "no_dropout",
+        "final_train_acc_batch",
+        "accuracy, no dropout",
+        0.897,
+        0.897,
+    ),
+    Printed(
+        "25-6 b",
+        "overfitting",
+        "no_dropout",
+        "final_val_loss",
+        "val_loss, no dropout",
+        0.327,
+        0.327,
+    ),
+    Printed(
+        "25-6 b",
+        "overfitting",
+        "no_dropout",
+        "final_val_acc",
+        "val_accuracy, no dropout",
+        0.863,
+        0.863,
+    ),
+    Printed(
+        "25-6 b",
+        "overfitting",
+        "dropout",
+        "final_train_loss_batch",
+        "loss, Dropout(0.5)",
+        0.317,
+        0.317,
+    ),
+    Printed(
+        "25-6 b",
+        "overfitting",
+        "dropout",
+        "final_train_acc_batch",
+        "accuracy, Dropout(0.5)",
+        0.888,
+        0.888,
+    ),
+    Printed(
+        "25-6 b", "overfitting", "dropout", "final_val_loss", "val_loss, Dropout(0.5)", 0.320, 0.320
+    ),
+    Printed(
+        "25-6 b",
+        "overfitting",
+        "dropout",
+        "final_val_acc",
+        "val_accuracy, Dropout(0.5)",
+        0.865,
+        0.865,
+    ),
+    Printed(
+        "25-7", "batchnorm", "plain", "final_train_acc_batch", "train accuracy, no BN", 0.883, 0.883
+    ),
+    Printed("25-7", "batchnorm", "plain", "final_val_acc", "val_accuracy, no BN", 0.867, 0.868),
+    Printed(
+        "25-7", "batchnorm", "plain", "final_val_loss", "val_loss, no BN", 0.376, 0.376, about=True
+    ),
+    Printed(
+        "25-7",
+        "batchnorm",
+        "batch_norm",
+        "final_train_acc_batch",
+        "train accuracy, BN",
+        0.922,
+        0.922,
+    ),
+    Printed("25-7", "batchnorm", "batch_norm", "final_val_acc", "val_accuracy, BN", 0.878, 0.879),
+    Printed("25-7", "batchnorm", "batch_norm", "final_val_loss", "val_loss, BN", 0.341, 0.348),
+    Printed(
+        "25-7",
+        "batchnorm",
+        "batch_norm",
+        "epoch1_val_loss",
+        "val_loss after epoch 1, BN",
+        1.06,
+        1.06,
+        about=True,
+    ),
+)
+RUN_METRICS = (
+    "final_train_loss_batch",
+    "final_train_acc_batch",
+    "final_val_loss",
+    "final_val_acc",
+    "epoch1_val_loss",
+)
+COMPARISON_FILES = ("runs.csv", "comparison.csv", "provenance.json")
+COMPARISON_RUN_COLUMNS = ["source", "demo", "variant", "seed", "epochs", *RUN_METRICS]
+
+
+def history_metrics(history: pd.DataFrame) -> dict[str, float]:
+    """What the course printed, from one run's history (port or Keras reference alike)."""
+    last = history.iloc[-1]
+    first = history[history["epoch"] == 1]
+    return {
+        "epochs": int(last["epoch"]),
+        "final_train_loss_batch": float(last["train_loss_batch"]),
+        "final_train_acc_batch": float(last["train_acc_batch"]),
+        "final_val_loss": float(last["val_loss"]),
+        "final_val_acc": float(last["val_acc"]),
+        "epoch1_val_loss": float(first["val_loss"].iloc[0]) if len(first) else math.nan,
+    }
+
+
+def comparison_runs(
+    port_histories: Iterable[str | os.PathLike[str]],
+    keras_histories: Iterable[str | os.PathLike[str]],
+) -> pd.DataFrame:
+    """One row per run of the port and of the Keras reference: the printed quantities.
+
+    25-6 a did not validate: the Keras reference leaves ``val_*`` empty there, and the
+    port's ``val_*`` (the test images) are dropped too, so neither is compared.
+    """
+    rows = []
+    for source, paths in (("port", port_histories), ("keras", keras_histories)):
+        for path in paths:
+            row = {"source": source, **_keys(path), **history_metrics(pd.read_csv(path))}
+            if row["demo"] == "course_model":
+                row["final_val_loss"] = row["final_val_acc"] = math.nan
+                row["epoch1_val_loss"] = math.nan
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=COMPARISON_RUN_COLUMNS)
+    return frame.sort_values(["source", "demo", "variant", "seed"], ignore_index=True)
+
+
+def _spread(values: pd.Series) -> dict[str, float]:
+    from regularization_report.nn.summary import mean_ci
+
+    finite = values[np.isfinite(values)]
+    entry = mean_ci(finite)
+    entry["min"] = float(finite.min()) if len(finite) else math.nan
+    entry["max"] = float(finite.max()) if len(finite) else math.nan
+    return entry
+
+
+def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every printed number beside the Keras reference and the port (mean, 95% interval,
+    range over seeds), and whether they agree.
+
+    ``port_within_keras``: the port's mean lies within the reference's range over seeds.
+    ``disagree``: the two ranges over seeds do not overlap (disagreement beyond the
+    seed spread). ``course_within_keras``: the printout lies within the reference's range.
+    """
+    rows = []
+    for printed in COURSE_PRINTOUT:
+        row: dict[str, Any] = {
+            "section": printed.section,
+            "demo": printed.demo,
+            "variant": printed.variant,
+            "metric": printed.metric,
+            "quantity": printed.quantity,
+            "course": printed.text,
+            "course_low": printed.low,
+            "course_high": printed.high,
+        }
+        for source in ("keras", "port"):
+            chosen = runs[
+                (runs["source"] == source)
+                & (runs["demo"] == printed.demo)
+                & (runs["variant"] == printed.variant)
+            ]
+            spread = _spread(chosen[printed.metric]) if len(chosen) else _spread(pd.Series([]))
+            for key in ("mean", "low", "high", "min", "max", "n"):
+                row[f"{source}_{key}"] = spread[key]
+        both = row["keras_n"] > 0 and row["port_n"] > 0
+        row["port_within_keras"] = bool(
+            both and row["keras_min"] <= row["port_mean"] <= row["keras_max"]
+        )
+        row["disagree"] = bool(
+            both and (row["port_min"] > row["keras_max"] or row["port_max"] < row["keras_min"])
+        )
+        row["course_within_keras"] = bool(
+            row["keras_n"] > 0
+            and row["keras_min"] <= printed.high
+            and printed.low <= row["keras_max"]
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def config_hash(fashion_mnist: Mapping[str, Any]) -> str:
+    """SHA-256 of what decides the course's results: the port's and the reference's
+    settings and the data's identity (canonical JSON, sorted keys)."""
+    import hashlib
+    import json
+
+    from regularization_report.data.fashion_mnist import FILES
+
+    decisive = {
+        "course": fashion_mnist["course"],
+        "keras_reference": fashion_mnist["keras_reference"],
+        "data": {spec.name: spec.content_sha256 for spec in FILES},
+    }
+    text = json.dumps(decisive, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def provenance(
+    fashion_mnist: Mapping[str, Any], keras_run_files: Iterable[str | os.PathLike[str]]
+) -> dict[str, Any]:
+    """Where a comparison came from: commit, config hash, machine, date, versions."""
+    import datetime
+    import platform
+    import subprocess
+
+    from regularization_report.files import read_json
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                ["git", *args], capture_output=True, text=True, check=True, timeout=30
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip()
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    versions: dict[str, Any] = {}
+    for path in keras_run_files:
+        versions = dict(read_json(path).get("versions", {}))
+        break
+    try:
+        import snakemake
+
+        versions["snakemake"] = snakemake.__version__
+    except ImportError:
+        pass
+    versions.setdefault("python", platform.python_version())
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": None if status is None else bool(status),
+        "config_hash": config_hash(fashion_mnist),
+        "course_seeds": list(fashion_mnist["course"]["seeds"]),
+        "keras_seeds": list(fashion_mnist["keras_reference"]["seeds"]),
+        "course_max_epochs": fashion_mnist["course"].get("max_epochs"),
+        "keras_max_epochs": fashion_mnist["keras_reference"].get("max_epochs"),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpu_count": os.cpu_count(),
+        },
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "versions": versions,
+    }
+
+
+def comparison_values(
+    table: pd.DataFrame, provenance: Mapping[str, Any], *, source: str
+) -> dict[str, Any]:
+    """The comparison as the report reads it: rows, per-demo verdicts, provenance, source.
+
+    ``source`` is ``live`` (this build trained the demos) or ``archive`` (the committed
+    run in archive/course/). ``demos[demo]["val_acc_within"]`` says, per variant,
+    whether the port's mean validation accuracy lies within the reference's range.
+    """
+    from regularization_report.nn.summary import _json_safe
+
+    rows = table.to_dict(orient="records")
+    demos: dict[str, Any] = {}
+    for row in rows:
+        entry = demos.setdefault(
+            row["demo"], {"val_acc_within": {}, "n_disagree": 0, "n_compared": 0}
+        )
+        if row["keras_n"] > 0 and row["port_n"] > 0:
+            entry["n_compared"] += 1
+            entry["n_disagree"] += int(bool(row["disagree"]))
+        if row["metric"] == "final_val_acc" and row["keras_n"] > 0 and row["port_n"] > 0:
+            entry["val_acc_within"][row["variant"]] = bool(row["port_within_keras"])
+    return _json_safe(
+        {
+            "source": source,
+            "provenance": dict(provenance),
+            "rows": rows,
+            "demos": demos,
+            "n_rows": len(rows),
+            "n_disagree": int(table["disagree"].astype(bool).sum()),
+            "capped": provenance.get("course_max_epochs") is not None
+            or provenance.get("keras_max_epochs") is not None,
+        }
+    )
