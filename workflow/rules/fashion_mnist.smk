@@ -185,6 +185,7 @@ rule compare_fashion_course:
     interval and range over seeds), with the provenance an archive needs."""
     input:
         port=fmnist.course_files(FASHION_COURSE, "history.csv"),
+        port_runs=fmnist.course_files(FASHION_COURSE, "run.json"),
         keras=keras_reference.reference_files(KERAS_REFERENCE, "history.csv"),
         keras_runs=keras_reference.reference_files(KERAS_REFERENCE, "run.json"),
     output:
