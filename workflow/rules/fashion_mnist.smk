@@ -236,15 +236,15 @@ FASHION_FIGURES = {
     "fig-fashion-overfitting": (
         "Training (dashed) and validation (solid) cross-entropy of the course's 256-unit "
         "network on Fashion-MNIST, with and without Dropout(0.5), over the course's "
-        "epochs; bands are 95% intervals over seeds."
+        "epochs, pixels divided by 255 twice (as the course did) and once; bands are "
+        "95% intervals over seeds."
     ),
     "fig-fashion-batchnorm": (
         "Validation accuracy of the course's 128-unit network on Fashion-MNIST with and "
-        "without batch normalization, with the pixels divided by 255 once (solid) or "
-        "twice (dotted, as in one of the course's demos); bands are 95% intervals over "
-        "seeds."
+        "without batch normalization after the ReLU; bands are 95% intervals over seeds."
     ),
 }
+
 
 for fig_id, fig_caption in FASHION_FIGURES.items():
 
