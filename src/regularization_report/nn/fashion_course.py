@@ -799,7 +799,8 @@ def comparison_runs(
 def _spread(values: pd.Series) -> dict[str, float]:
     from regularization_report.nn.summary import mean_ci
 
-    finite = values[np.isfinite(values)]
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    finite = numbers[np.isfinite(numbers)]
     entry = mean_ci(finite)
     entry["min"] = float(finite.min()) if len(finite) else math.nan
     entry["max"] = float(finite.max()) if len(finite) else math.nan
