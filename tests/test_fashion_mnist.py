@@ -403,23 +403,29 @@ def test_comparison_says_where_port_and_reference_disagree() -> None:
 
 
 def test_archive_provenance_matches_its_config() -> None:
+    """Each committed archive carries the config it ran, and that is the profile's config."""
     import pandas as pd
 
     from regularization_report.nn import fashion_course as fc
 
-    for folder, configs in (
-        (ARCHIVE, ("config/course.yaml",)),
-        (ARCHIVE / "capped", CAPPED_CONFIGS),
-    ):
+    archives = {ARCHIVE: ("config/course.yaml",), ARCHIVE / "capped": CAPPED_CONFIGS}
+    present = {k: v for k, v in archives.items() if (k / "provenance.json").exists()}
+    assert ARCHIVE / "capped" in present  # the capped reference is always committed
+    for folder, configs in present.items():
         provenance = read_json(folder / "provenance.json")
         fashion = _config(*configs)["fashion_mnist"]
-        assert provenance["config_hash"] == fc.config_hash(fashion), folder
+        recorded = provenance["config"]
+        assert recorded == {k: fashion[k] for k in ("course", "keras_reference")}, folder
+        assert provenance["config_hash"] == fc.config_hash(recorded) == fc.config_hash(fashion)
         assert provenance["course_seeds"] == fashion["course"]["seeds"]
         assert provenance["keras_seeds"] == fashion["keras_reference"]["seeds"]
         assert provenance["commit"] and len(provenance["commit"]) == 40
         assert provenance["versions"]["keras"] and provenance["versions"]["torch"]
         runs = pd.read_csv(folder / "runs.csv")
         assert list(runs.columns) == fc.COMPARISON_RUN_COLUMNS
+        port = runs[runs["source"] == "port"]
+        assert len(port) == len(fc.course_runs(fashion["course"])) * len(fashion["course"]["seeds"])
+        assert port["epochs"].max() == (fashion["course"]["max_epochs"] or 200)
         table = pd.read_csv(folder / "comparison.csv")
         assert len(table) == len(fc.COURSE_PRINTOUT) + len(fc.CORRECTED)
 

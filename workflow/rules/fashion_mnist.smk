@@ -27,7 +27,16 @@ KERAS_REFERENCE_DIR = "results/fashion_mnist/keras/{demo}/{variant}/seed{seed}"
 KERAS_REFERENCE_RUNTIME = {"course_model": 20, "overfitting": 240, "batchnorm": 20}
 # The comparison: live when this profile trains the demos, else the committed archive.
 FASHION_COMPARISON_DIR = "results/fashion_mnist/comparison"
-FASHION_ARCHIVE_DIR = "archive/course"
+# The archive the default report shows: a course-profile run (archive/course/), or
+# while none is committed, the capped reference run (archive/course/capped/).
+FASHION_ARCHIVE_DIR = next(
+    (
+        folder
+        for folder in ("archive/course", "archive/course/capped")
+        if Path(folder, "provenance.json").exists()
+    ),
+    None,
+)
 FASHION_COMPARISON_INPUT = {
     name.split(".")[0]: (
         f"{FASHION_COMPARISON_DIR}/{name}"
@@ -35,7 +44,7 @@ FASHION_COMPARISON_INPUT = {
         else f"{FASHION_ARCHIVE_DIR}/{name}"
     )
     for name in fmnist.COMPARISON_FILES
-    if FASHION_MNIST_ON or Path(FASHION_ARCHIVE_DIR, name).exists()
+    if FASHION_MNIST_ON or FASHION_ARCHIVE_DIR is not None
 }
 
 

@@ -906,6 +906,11 @@ def provenance(
         "commit": git("rev-parse", "HEAD"),
         "dirty": None if status is None else bool(status),
         "config_hash": config_hash(fashion_mnist),
+        # What the hash covers, so an archive carries its own config.
+        "config": {
+            "course": fashion_mnist["course"],
+            "keras_reference": fashion_mnist["keras_reference"],
+        },
         "course_seeds": list(fashion_mnist["course"]["seeds"]),
         "keras_seeds": list(fashion_mnist["keras_reference"]["seeds"]),
         "course_max_epochs": fashion_mnist["course"].get("max_epochs"),
