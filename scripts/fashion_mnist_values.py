@@ -1,6 +1,8 @@
 """results/values/fashion_mnist.json: the course demos' numbers and the comparison
 (live or archived), or the settings alone."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from regularization_report.files import read_json, write_json
@@ -15,6 +17,7 @@ if snakemake.input.get("comparison"):
         pd.read_csv(snakemake.input.comparison),
         read_json(snakemake.input.provenance),
         source=snakemake.params.comparison_source,
+        folder=str(Path(snakemake.input.comparison).parent),
     )
 else:
     values["comparison"] = None

@@ -837,7 +837,9 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
             spread = _spread(chosen[printed.metric]) if len(chosen) else _spread(pd.Series([]))
             for key in ("mean", "low", "high", "min", "max", "n"):
                 row[f"{source}_{key}"] = spread[key]
-        both = row["keras_n"] > 0 and row["port_n"] > 0
+        # A spread needs two seeds on each side; with fewer there is nothing to judge by.
+        both = row["keras_n"] >= 2 and row["port_n"] >= 2
+        row["comparable"] = bool(both)
         row["port_within_keras"] = bool(
             both and row["keras_min"] <= row["port_mean"] <= row["keras_max"]
         )
@@ -845,7 +847,7 @@ def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:
             both and (row["port_min"] > row["keras_max"] or row["port_max"] < row["keras_min"])
         )
         row["course_within_keras"] = bool(
-            row["keras_n"] > 0
+            row["keras_n"] >= 2
             and not math.isnan(printed.low)
             and row["keras_min"] <= printed.high
             and printed.low <= row["keras_max"]
@@ -926,7 +928,11 @@ def provenance(
 
 
 def comparison_values(
-    table: pd.DataFrame, provenance: Mapping[str, Any], *, source: str
+    table: pd.DataFrame,
+    provenance: Mapping[str, Any],
+    *,
+    source: str,
+    folder: str | None = None,
 ) -> dict[str, Any]:
     """The comparison as the report reads it: rows, per-demo verdicts, provenance, source.
 
@@ -942,14 +948,15 @@ def comparison_values(
         entry = demos.setdefault(
             row["demo"], {"val_acc_within": {}, "n_disagree": 0, "n_compared": 0}
         )
-        if row["keras_n"] > 0 and row["port_n"] > 0:
+        if row["comparable"]:
             entry["n_compared"] += 1
             entry["n_disagree"] += int(bool(row["disagree"]))
-        if row["metric"] == "final_val_acc" and row["keras_n"] > 0 and row["port_n"] > 0:
-            entry["val_acc_within"][row["variant"]] = bool(row["port_within_keras"])
+            if row["metric"] == "final_val_acc":
+                entry["val_acc_within"][row["variant"]] = bool(row["port_within_keras"])
     return _json_safe(
         {
             "source": source,
+            "folder": folder,
             "provenance": dict(provenance),
             "rows": rows,
             "demos": demos,
