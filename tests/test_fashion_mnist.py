@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
+from conftest import REPO
 from fashion_fixtures import (
     DEBIAN,
     FILES,
@@ -294,3 +296,155 @@ def test_raw_folder_copy_keeps_no_stray_files(tmp_path: Path) -> None:
     manifest = fm.fetch_fashion_mnist(tmp_path / "raw", folder=source, retries=1)
     assert {e["gzip"] for e in manifest["files"]} == {"debian"}
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == sorted([*FILES, "manifest.json"])
+
+
+# --- the course's demos: the port, the comparison, the archive ----------------------------
+ARCHIVE = REPO / "archive" / "course"
+CAPPED_CONFIGS = ("config/course.yaml", "archive/course/capped.yaml")
+
+
+def _config(*files: str) -> dict:
+    """config/config.yaml with ``files`` merged over it, as ``--configfile`` does."""
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    for name in files:
+        update_config(config, yaml.safe_load((REPO / name).read_text()))
+    return config
+
+
+def test_port_builds_the_courses_layers_with_the_courses_data() -> None:
+    """Layer order, pixel scaling and the baselines of every demo, against the course's list."""
+    import torch
+    from test_keras_reference import COURSE_LAYERS
+
+    from regularization_report.nn import fashion_course as fc
+
+    course = _config("config/course.yaml")["fashion_mnist"]["course"]
+    runs = fc.course_runs(course)
+    # Every run of the course's code is there (baselines included), and only the
+    # corrected versions of its mistakes are added.
+    assert set(COURSE_LAYERS) <= set(runs)
+    assert {v for d, v in set(runs) - set(COURSE_LAYERS)} == {
+        "no_dropout_scaled_once",
+        "dropout_scaled_once",
+    }
+    for demo, variant in runs:
+        spec = fc.course_spec(course, demo, variant)
+        model = fc.course_network(spec["model"])
+        expected = COURSE_LAYERS[(demo, variant.removesuffix("_scaled_once"))]
+        assert fc.describe_layers(model) == expected, (demo, variant)
+        assert model(torch.zeros(3, 28, 28)).shape == (3, 10)
+        # 25-6 b divided the pixels by 255 twice; its corrected variants and the others once.
+        twice = demo == "overfitting" and not variant.endswith("_scaled_once")
+        assert spec["pixel_divisions"] == (2 if twice else 1), (demo, variant)
+        assert spec["pixel_divisions"] == (
+            fm.COURSE_DATA[demo].pixel_divisions if not variant.endswith("_scaled_once") else 1
+        )
+        assert spec["seeds"] == [0, 1, 2, 3, 4]  # five seeds at the course's settings
+        assert spec["train"]["adam_eps"] == 1e-7
+    # Batch norm after the ReLU: the module after the ReLU is the BatchNorm1d.
+    bn = fc.course_network(fc.course_spec(course, "batchnorm", "batch_norm")["model"])
+    kinds = [type(m).__name__ for m in bn]
+    assert kinds == ["Flatten", "Linear", "ReLU", "BatchNorm1d", "Linear"]
+
+
+def test_port_data_are_the_reference_data(data: fm.FashionMNIST) -> None:
+    """The port and the Keras reference train on the same rows, scaled the same way."""
+    from regularization_report.nn import fashion_course as fc
+
+    course = _config()["fashion_mnist"]["course"]
+    for demo, variant in (("overfitting", "dropout"), ("batchnorm", "plain")):
+        tensors = fc.course_data(DEBIAN, fc.course_spec(course, demo, variant))
+        split = fm.course_split(data, demo)
+        np.testing.assert_array_equal(tensors.X_train.numpy(), split.x_train.reshape(-1, 784))
+        np.testing.assert_array_equal(tensors.y_val.numpy(), split.y_val)
+    assert float(tensors.X_train.max()) == 1.0  # 25-7: divided once
+
+
+def _runs(source: str, demo: str, variant: str, metric: str, values: list[float]) -> list[dict]:
+    return [
+        {"source": source, "demo": demo, "variant": variant, "seed": i, metric: v}
+        for i, v in enumerate(values)
+    ]
+
+
+def test_comparison_says_where_port_and_reference_disagree() -> None:
+    import pandas as pd
+
+    from regularization_report.nn import fashion_course as fc
+
+    rows = [
+        *_runs("keras", "batchnorm", "plain", "final_val_acc", [0.860, 0.866, 0.870]),
+        *_runs("port", "batchnorm", "plain", "final_val_acc", [0.862, 0.867, 0.869]),
+        *_runs("keras", "batchnorm", "batch_norm", "final_val_acc", [0.875, 0.878, 0.880]),
+        *_runs("port", "batchnorm", "batch_norm", "final_val_acc", [0.851, 0.853, 0.855]),
+    ]
+    table = fc.comparison_table(pd.DataFrame(rows, columns=fc.COMPARISON_RUN_COLUMNS))
+    printed = table[table["kind"] == "printed"]
+    assert len(printed) == len(fc.COURSE_PRINTOUT) == 17
+    assert set(table.loc[table["kind"] == "corrected", "variant"]) >= {
+        "no_dropout_scaled_once",
+        "dropout_scaled_once",
+    }
+    plain = table[(table["variant"] == "plain") & (table["metric"] == "final_val_acc")].iloc[0]
+    assert plain["port_within_keras"] and not plain["disagree"]
+    assert plain["keras_n"] == 3 and plain["keras_min"] == 0.860 and plain["keras_max"] == 0.870
+    assert plain["keras_low"] < plain["keras_mean"] < plain["keras_high"]
+    assert plain["course"] == "0.867 to 0.868" and plain["course_within_keras"]
+    bn = table[(table["variant"] == "batch_norm") & (table["metric"] == "final_val_acc")].iloc[0]
+    assert not bn["port_within_keras"] and bn["disagree"]  # ranges apart
+    assert bn["course_within_keras"]  # 0.878 to 0.879 lies in 0.875..0.880
+    count = table[(table["variant"] == "dropout") & (table["demo"] == "course_model")]
+    assert (count["keras_n"] == 0).all() and not count["disagree"].any()  # nothing to compare
+    values = fc.comparison_values(table, {"course_max_epochs": None}, source="live")
+    assert values["demos"]["batchnorm"]["val_acc_within"] == {"plain": True, "batch_norm": False}
+    assert values["n_disagree"] == 1 and values["capped"] is False
+
+
+def test_archive_provenance_matches_its_config() -> None:
+    """Each committed archive carries the config it ran, and that is the profile's config."""
+    import pandas as pd
+
+    from regularization_report.nn import fashion_course as fc
+
+    archives = {ARCHIVE: ("config/course.yaml",), ARCHIVE / "capped": CAPPED_CONFIGS}
+    present = {k: v for k, v in archives.items() if (k / "provenance.json").exists()}
+    assert ARCHIVE / "capped" in present  # the capped reference is always committed
+    for folder, configs in present.items():
+        provenance = read_json(folder / "provenance.json")
+        fashion = _config(*configs)["fashion_mnist"]
+        recorded = provenance["config"]
+        assert recorded == {k: fashion[k] for k in ("course", "keras_reference")}, folder
+        assert provenance["config_hash"] == fc.config_hash(recorded) == fc.config_hash(fashion)
+        assert provenance["course_seeds"] == fashion["course"]["seeds"]
+        assert provenance["keras_seeds"] == fashion["keras_reference"]["seeds"]
+        assert provenance["commit"] and len(provenance["commit"]) == 40
+        assert provenance["versions"]["keras"] and provenance["versions"]["torch"]
+        runs = pd.read_csv(folder / "runs.csv")
+        assert list(runs.columns) == fc.COMPARISON_RUN_COLUMNS
+        port = runs[runs["source"] == "port"]
+        assert len(port) == len(fc.course_runs(fashion["course"])) * len(fashion["course"]["seeds"])
+        assert port["epochs"].max() == (fashion["course"]["max_epochs"] or 200)
+        table = pd.read_csv(folder / "comparison.csv")
+        assert len(table) == len(fc.COURSE_PRINTOUT) + len(fc.CORRECTED)
+
+
+def test_capped_rerun_reproduces_the_capped_reference(tmp_path: Path) -> None:
+    """The course profile, capped to one seed and one epoch, on the real data through
+    Snakemake: the same config on this machine gives the archived numbers exactly."""
+    import pandas as pd
+    from conftest import copy_repo, run_snakemake
+
+    workdir = copy_repo(tmp_path / "wf")
+    target = "results/fashion_mnist/comparison/runs.csv"
+    configs = ("--configfile", *CAPPED_CONFIGS)
+    run_snakemake(workdir, target, "--cores", "2", *configs)
+    rerun = pd.read_csv(workdir / target)
+    reference = pd.read_csv(ARCHIVE / "capped" / "runs.csv")
+    pd.testing.assert_frame_equal(rerun, reference, check_exact=True)
+    fresh = read_json(workdir / "results/fashion_mnist/comparison/provenance.json")
+    archived = read_json(ARCHIVE / "capped" / "provenance.json")
+    assert fresh["config_hash"] == archived["config_hash"]
+    table = pd.read_csv(workdir / "results/fashion_mnist/comparison/comparison.csv")
+    assert (table.loc[table["kind"] == "printed", "keras_n"] == 1).all()

@@ -24,7 +24,6 @@ from torch import nn
 from regularization_report.data.bundled import load_split
 from regularization_report.files import read_json
 from regularization_report.nn import fashion_course as fmnist
-from regularization_report.nn.models import MLP, MLPConfig
 from regularization_report.nn.training import set_deterministic
 
 FULL_CONFIG = ("--configfile", "config/full.yaml")
@@ -42,33 +41,41 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_course_specs_follow_the_course() -> None:
     runs = fmnist.course_runs(COURSE)
     assert runs == [
-        ("course_model", "dropout0.9"),
+        ("course_model", "dropout"),
+        ("course_model", "no_dropout"),  # the course's baseline for Dropout(0.9)
         ("overfitting", "no_dropout"),
-        ("overfitting", "dropout0.5"),
+        ("overfitting", "dropout"),
+        ("overfitting", "no_dropout_scaled_once"),  # the course's mistake, corrected
+        ("overfitting", "dropout_scaled_once"),
         ("batchnorm", "plain"),
         ("batchnorm", "batch_norm"),
-        ("batchnorm", "plain_scaled_twice"),
-        ("batchnorm", "batch_norm_scaled_twice"),
     ]
-    course = fmnist.course_spec(COURSE, "course_model", "dropout0.9")
+    course = fmnist.course_spec(COURSE, "course_model", "dropout")
     assert course["model"] == {"hidden": [128], "dropout": 0.9}
+    assert fmnist.course_spec(COURSE, "course_model", "no_dropout")["model"]["dropout"] == 0.0
     assert course["train"]["optimizer"] == "adam" and course["train"]["lr"] == 0.001
     assert (course["train"]["epochs"], course["train"]["batch_size"]) == (5, 32)
+    assert course["train"]["adam_eps"] == 1e-7  # Keras's Adam
     assert course["validation"] == {"source": "test"}
-    overfit = fmnist.course_spec(COURSE, "overfitting", "dropout0.5")
+    assert course["pixel_divisions"] == 1
+    overfit = fmnist.course_spec(COURSE, "overfitting", "dropout")
     assert overfit["model"] == {"hidden": [256], "dropout": 0.5}
     assert (overfit["train"]["epochs"], overfit["train"]["batch_size"]) == (200, 512)
     assert overfit["validation"] == {"source": "split", "test_size": 0.01, "random_state": 101}
+    assert overfit["pixel_divisions"] == 2  # 25-6 b divided by 255 twice
+    for variant in ("no_dropout_scaled_once", "dropout_scaled_once"):
+        assert fmnist.course_spec(COURSE, "overfitting", variant)["pixel_divisions"] == 1
     assert fmnist.course_spec(COURSE, "overfitting", "no_dropout")["model"]["hidden"] == [256]
-    bn = fmnist.course_spec(COURSE, "batchnorm", "batch_norm_scaled_twice")
+    bn = fmnist.course_spec(COURSE, "batchnorm", "batch_norm")
     assert bn["model"] == {"hidden": [128], "batch_norm": True}
     assert (bn["train"]["epochs"], bn["train"]["batch_size"]) == (20, 2048)
     assert bn["validation"] == {"source": "split", "test_size": 0.3, "random_state": 101}
-    assert bn["pixel_divisions"] == 2
-    assert fmnist.course_spec(COURSE, "batchnorm", "plain")["pixel_divisions"] == 1
+    assert bn["pixel_divisions"] == 1  # 25-7 divided once
 
     capped = fmnist.course_spec({**COURSE, "max_epochs": 3}, "overfitting", "no_dropout")
     assert capped["train"]["epochs"] == 3
+    torch_adam = fmnist.course_spec({**COURSE, "keras_defaults": False}, "batchnorm", "plain")
+    assert "adam_eps" not in torch_adam["train"]  # the training core's 1e-8
     with pytest.raises(ValueError, match="has no variant 'nope'"):
         fmnist.course_spec(COURSE, "batchnorm", "nope")
 
@@ -76,34 +83,42 @@ def test_course_specs_follow_the_course() -> None:
 def test_course_data_splits_and_scales_as_the_course(raw_dir: Path) -> None:
     from sklearn.model_selection import train_test_split
 
-    spec = fmnist.course_spec(COURSE, "batchnorm", "plain_scaled_twice")
+    spec = fmnist.course_spec(COURSE, "overfitting", "no_dropout")
     data = fmnist.course_data(raw_dir, spec)
     arrays = fixture_arrays()
     X = arrays["train-images-idx3-ubyte.gz"].reshape(-1, 784) / 255.0 / 255.0
     y = arrays["train-labels-idx1-ubyte.gz"]
-    # The course's call, unstratified: train_test_split(X, y, test_size=0.3, random_state=101).
-    X_train, X_val, _, y_val = train_test_split(X, y, test_size=0.3, random_state=101)
+    # The course's call, unstratified: train_test_split(X, y, test_size=0.01, random_state=101).
+    X_train, X_val, _, y_val = train_test_split(X, y, test_size=0.01, random_state=101)
     np.testing.assert_allclose(data.X_train.numpy(), X_train, rtol=1e-6)
     np.testing.assert_allclose(data.X_val.numpy(), X_val, rtol=1e-6)
     np.testing.assert_array_equal(data.y_val.numpy(), y_val)
     assert float(data.X_train.max()) <= 1 / 255 + 1e-9  # divided twice
 
-    on_test = fmnist.course_data(raw_dir, fmnist.course_spec(COURSE, "course_model", "dropout0.9"))
+    on_test = fmnist.course_data(raw_dir, fmnist.course_spec(COURSE, "course_model", "dropout"))
     assert torch.equal(on_test.X_val, on_test.X_test) and len(on_test.y_train) == 200
 
 
 def test_keras_defaults_initialize_like_keras() -> None:
     torch.manual_seed(0)
-    model = fmnist.apply_keras_defaults(MLP(MLPConfig(784, 10, hidden=(128,), batch_norm=True)))
-    first = model.linears[0]
+    network = {"hidden": [128], "batch_norm": True}
+    model = fmnist.apply_keras_defaults(fmnist.course_network(network))
+    first = model[1]
     glorot = (6 / (784 + 128)) ** 0.5
     torch_default = 1 / 784**0.5  # PyTorch's own bound; Glorot's is wider
     assert torch_default < first.weight.abs().max().item() <= glorot
     assert all(
         torch.count_nonzero(m.bias) == 0 for m in model.modules() if isinstance(m, nn.Linear)
     )
-    norm = model.norms[0]
+    norm = model[3]
+    assert isinstance(norm, nn.BatchNorm1d)
     assert (norm.momentum, norm.eps) == (0.01, 1e-3)
+    torch.manual_seed(0)
+    plain = fmnist.apply_keras_defaults(
+        fmnist.course_network(network), init=False, batch_norm=False
+    )
+    assert plain[1].weight.abs().max().item() <= torch_default  # PyTorch's init kept
+    assert (plain[3].momentum, plain[3].eps) == (0.1, 1e-5)
 
 
 def _run_twice(raw_dir: Path, tmp_path: Path, spec: dict, **kwargs) -> tuple[Path, Path]:
@@ -132,20 +147,25 @@ def test_course_runs_are_identical_run_to_run_on_cpu(raw_dir: Path, tmp_path: Pa
     assert run0.read_bytes() != run1.read_bytes()
     record = read_json(a / fmnist.run_dir("batchnorm", "batch_norm", 0) / "run.json")
     assert record["n_train"] == 140 and record["n_val"] == 60 and record["n_test"] == 60
-    assert record["keras_defaults"] is True and 0.0 <= record["test_acc"] <= 1.0
+    assert record["keras_defaults"] == {"init": True, "batch_norm": True, "adam_eps": True}
+    assert record["layers"] == [
+        "Flatten",
+        "Dense(128, relu)",
+        "BatchNormalization",
+        "Dense(10, softmax)",
+    ]
+    assert 0.0 <= record["test_acc"] <= 1.0
 
 
 def test_deterministic_switch_on_cpu(raw_dir: Path, tmp_path: Path) -> None:
-    spec = fmnist.course_spec(
-        {**COURSE, "seeds": [0], "max_epochs": 2}, "course_model", "dropout0.9"
-    )
+    spec = fmnist.course_spec({**COURSE, "seeds": [0], "max_epochs": 2}, "course_model", "dropout")
     try:
         a, b = _run_twice(raw_dir, tmp_path, spec, deterministic=True)
         assert torch.are_deterministic_algorithms_enabled()
     finally:
         set_deterministic(False)
     assert not torch.are_deterministic_algorithms_enabled()
-    run = fmnist.run_dir("course_model", "dropout0.9", 0)
+    run = fmnist.run_dir("course_model", "dropout", 0)
     assert (a / run / "history.csv").read_bytes() == (b / run / "history.csv").read_bytes()
     assert read_json(a / run / "run.json")["deterministic"] is True
 

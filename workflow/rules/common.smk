@@ -259,6 +259,7 @@ def fashion_mnist_outputs(config):
                 for path in fmnist.course_files(course, name)
             ),
             *rules.summarize_fashion_mnist_course.output,
+            *rules.compare_fashion_course.output,
         ],
     )
 

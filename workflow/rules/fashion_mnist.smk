@@ -1,7 +1,9 @@
-# Fashion-MNIST (full profile): the content-verified download, the processed split
-# the neural-network experiments train on, and a faithful PyTorch port of the
-# original course's three Keras demos. Nothing here runs unless data.download
-# lists fashion_mnist (config/full.yaml does).
+# Fashion-MNIST (course and full profiles): the content-verified download, the
+# processed split the neural-network experiments train on, a faithful PyTorch
+# port of the original course's three Keras demos beside the course's own Keras
+# code, and their comparison. Nothing trains unless data.download lists
+# fashion_mnist (config/course.yaml and config/full.yaml do); otherwise the
+# report shows the archived comparison in archive/course/.
 
 import sys
 
@@ -23,6 +25,27 @@ KERAS_REFERENCE = FASHION_MNIST["keras_reference"]
 KERAS_REFERENCE_DIR = "results/fashion_mnist/keras/{demo}/{variant}/seed{seed}"
 # Minutes per Keras job (one seed) on one CPU core at the course's epochs.
 KERAS_REFERENCE_RUNTIME = {"course_model": 20, "overfitting": 240, "batchnorm": 20}
+# The comparison: live when this profile trains the demos, else the committed archive.
+FASHION_COMPARISON_DIR = "results/fashion_mnist/comparison"
+# The archive the default report shows: a course-profile run (archive/course/), or
+# while none is committed, the capped reference run (archive/course/capped/).
+FASHION_ARCHIVE_DIR = next(
+    (
+        folder
+        for folder in ("archive/course", "archive/course/capped")
+        if Path(folder, "provenance.json").exists()
+    ),
+    None,
+)
+FASHION_COMPARISON_INPUT = {
+    name.split(".")[0]: (
+        f"{FASHION_COMPARISON_DIR}/{name}"
+        if FASHION_MNIST_ON
+        else f"{FASHION_ARCHIVE_DIR}/{name}"
+    )
+    for name in fmnist.COMPARISON_FILES
+    if FASHION_MNIST_ON or FASHION_ARCHIVE_DIR is not None
+}
 
 
 rule download_dataset:
@@ -166,10 +189,38 @@ rule summarize_fashion_mnist_course:
         "../../scripts/summarize_fashion_mnist_course.py"
 
 
-rule fashion_mnist_values:
-    """The numbers the report quotes; without the full profile, the demos' settings
-    only, so the report can describe them and say how to run them."""
+rule compare_fashion_course:
+    """The course's printed numbers beside the Keras reference and the port (mean,
+    interval and range over seeds), with the provenance an archive needs."""
     input:
+        port=fmnist.course_files(FASHION_COURSE, "history.csv"),
+        port_runs=fmnist.course_files(FASHION_COURSE, "run.json"),
+        keras=keras_reference.reference_files(KERAS_REFERENCE, "history.csv"),
+        keras_runs=keras_reference.reference_files(KERAS_REFERENCE, "run.json"),
+    output:
+        **{
+            name.split(".")[0]: f"{FASHION_COMPARISON_DIR}/{name}"
+            for name in fmnist.COMPARISON_FILES
+        },
+    log:
+        "logs/fashion_mnist/compare_fashion_course.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    params:
+        fashion_mnist=FASHION_MNIST,
+    script:
+        "../../scripts/compare_fashion_course.py"
+
+
+rule fashion_mnist_values:
+    """The numbers the report quotes: live results when this profile trains the demos,
+    else the archived comparison (archive/course/) and the demos' settings."""
+    input:
+        **FASHION_COMPARISON_INPUT,
         summary=(
             ["results/fashion_mnist/course/summary.csv"] if FASHION_MNIST_ON else []
         ),
@@ -185,6 +236,7 @@ rule fashion_mnist_values:
         runtime=5,
     params:
         settings=fmnist.describe_settings(FASHION_COURSE),
+        comparison_source="live" if FASHION_MNIST_ON else "archive",
     script:
         "../../scripts/fashion_mnist_values.py"
 
@@ -193,15 +245,15 @@ FASHION_FIGURES = {
     "fig-fashion-overfitting": (
         "Training (dashed) and validation (solid) cross-entropy of the course's 256-unit "
         "network on Fashion-MNIST, with and without Dropout(0.5), over the course's "
-        "epochs; bands are 95% intervals over seeds."
+        "epochs, pixels divided by 255 twice (as the course did) and once; bands are "
+        "95% intervals over seeds."
     ),
     "fig-fashion-batchnorm": (
         "Validation accuracy of the course's 128-unit network on Fashion-MNIST with and "
-        "without batch normalization, with the pixels divided by 255 once (solid) or "
-        "twice (dotted, as in one of the course's demos); bands are 95% intervals over "
-        "seeds."
+        "without batch normalization after the ReLU; bands are 95% intervals over seeds."
     ),
 }
+
 
 for fig_id, fig_caption in FASHION_FIGURES.items():
 

@@ -198,6 +198,7 @@ class TrainConfig:
     optimizer: str = "sgd"  # sgd | adam | adamw
     lr: float = 0.01
     momentum: float = 0.0  # SGD only
+    adam_eps: float = 1e-8  # Adam/AdamW epsilon (PyTorch's default; Keras uses 1e-7)
     weight_decay: float = (
         0.0  # the optimizer's own decay (coupled for sgd/adam, decoupled for adamw)
     )
@@ -257,8 +258,8 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
     if config.optimizer == "adam":
-        return torch.optim.Adam(groups, lr=config.lr)
-    return torch.optim.AdamW(groups, lr=config.lr)
+        return torch.optim.Adam(groups, lr=config.lr, eps=config.adam_eps)
+    return torch.optim.AdamW(groups, lr=config.lr, eps=config.adam_eps)
 
 
 def weight_penalty(model: nn.Module, *, l1: float = 0.0, l2: float = 0.0) -> torch.Tensor | None:
