@@ -97,13 +97,18 @@ def non_finite_keys(value: Any, key: str = "") -> list[str]:
     return []
 
 
-def check_config_values(config: Mapping[str, Any]) -> None:
-    """Refuse NaN and infinite numbers, and splits that leave no training data."""
+def check_finite(config: Mapping[str, Any]) -> None:
+    """Refuse NaN (which passes every schema bound) and infinite numbers."""
     bad = non_finite_keys(config)
     if bad:
         raise CheckError(
             "NaN or infinite value in the config at " + ", ".join(bad) + "; give a finite number."
         )
+
+
+def check_config_values(config: Mapping[str, Any]) -> None:
+    """After the schema: what it cannot say (NaN, infinity, splits that leave no data)."""
+    check_finite(config)
     split = config.get("data", {}).get("split", {})
     fractions = {k: split[k] for k in ("test_size", "val_size") if k in split}
     if len(fractions) == 2 and sum(fractions.values()) >= 1:

@@ -27,8 +27,9 @@ try:
         project=workflow.basedir, working_directory=os.getcwd(), python=sys.executable
     )
     checks.check_config_files(workflow.configfiles)
-    checks.check_config_values(config)  # NaN passes every schema bound
+    checks.check_finite(config)  # NaN passes every schema bound
     validate(config, schema="../schemas/config.schema.yaml")
+    checks.check_config_values(config)
 except checks.CheckError as error:
     raise WorkflowError(str(error)) from None
 
