@@ -66,7 +66,6 @@ def intermediates(project: Path) -> list[Path]:
         project / "index.html.md",
         project / EXECUTED_MD,
         project / "_output" / Path(EXECUTED_MD).with_suffix(".pdf").name,
-        project / ".jupyter_cache",
     ]
 
 
