@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+KEPT_HEADING = "## Measured separately"  # from here on, BENCHMARKS.md is kept as it is
 BIN = Path(sys.executable).parent
 
 # Written into a folder on PYTHONPATH: each Python process of the instrumented run
@@ -520,6 +521,11 @@ def main() -> None:
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     text = render(machine(), workflow, training)
+    # Sections measured by hand (or by other scripts) stay as they are.
+    if args.output.exists():
+        old = args.output.read_text()
+        if KEPT_HEADING in old:
+            text = text.rstrip("\n") + "\n\n" + old[old.index(KEPT_HEADING) :]
     args.output.write_text(text)
     print(text)
     print(f"benchmark: wrote {args.output}")
