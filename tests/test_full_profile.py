@@ -307,6 +307,7 @@ def test_full_profile_download_path_offline(tmp_path: Path, server: Server) -> N
         f"  download: {{source: {{folder: null, base_urls: ['{server.url}/mirror/']}},"
         " retries: 1, timeout_s: 10}\n"
         "  course: {seeds: [0], max_epochs: 1, threads: 1}\n"
+        "  keras_reference: {seeds: [0], max_epochs: 1, measure_train: false}\n"
     )
     targets = [
         "data/processed/fashion_mnist.npz",
@@ -326,6 +327,8 @@ def test_full_profile_download_path_offline(tmp_path: Path, server: Server) -> N
     assert set(values["demos"]) == set(fmnist.DEMOS)
     assert values["n_runs"] == len(fmnist.course_runs(COURSE))
     assert values["settings"]["overfitting"]["validation"]["test_size"] == 0.01
+    # The comparison is live (this profile trained the demos), not the archive.
+    assert values["comparison"]["source"] == "live" and values["comparison"]["capped"]
     summary = pd.read_csv(workdir / "results/fashion_mnist/course/summary.csv")
     assert (summary["epochs_run"] == 1).all() and summary["test_acc"].between(0, 1).all()
     for fig in ("fig-fashion-overfitting", "fig-fashion-batchnorm"):
