@@ -16,7 +16,7 @@ if snakemake.input.get("comparison"):
     values["comparison"] = comparison_values(
         pd.read_csv(snakemake.input.comparison),
         read_json(snakemake.input.provenance),
-        source=snakemake.params.comparison_source,
+        source="live" if snakemake.params.comparison_live else "archive",
         folder=str(Path(snakemake.input.comparison).parent),
     )
 else:

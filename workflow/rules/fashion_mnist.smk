@@ -236,7 +236,7 @@ rule fashion_mnist_values:
         runtime=5,
     params:
         settings=fmnist.describe_settings(FASHION_COURSE),
-        comparison_source="live" if FASHION_MNIST_ON else "archive",
+        comparison_live=FASHION_MNIST_ON,
     script:
         "../../scripts/fashion_mnist_values.py"
 
