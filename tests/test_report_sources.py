@@ -302,3 +302,17 @@ def test_panache_lint_is_clean() -> None:
         [str(BIN / "panache"), "lint", "report/"], cwd=REPO, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_typst_package_from_the_internet() -> None:
+    # Quarto's Typst callouts import @preview/fontawesome and theorem environments
+    # @preview/ctheorems: both are downloaded at render time, so the PDF would not
+    # build offline. Boxes are tables or plain paragraphs here.
+    pattern = re.compile(r"\{[^}]*\.(callout-\w+|theorem|lemma|proof|definition)\b")
+    offenders = [
+        f"{source.name}:{number}: {line.strip()}"
+        for source in sorted(REPORT.glob("*.qmd"))
+        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
