@@ -104,9 +104,11 @@ _EXCEPTIONS = (
     ),
     # Norm orders are names, not results: "p = 1", "p = 2", "p = 1/2", "the 2-norm".
     re.compile(r"\bp\s*(?:=|∈|in)\s*\{?[\d./∞, ]+\}?|\b\d+-norm\b", re.IGNORECASE),
-    # Confidence levels are part of the method: "95% interval", "95% bands", "95% CI".
+    # Confidence levels are part of the method: "95% interval", "95% bands", "95% CI",
+    # "95% percentile bootstrap", "95% Student-t bands".
     re.compile(
-        r"\b\d+\s?%\s+(?:confidence\s+|credible\s+)?(?:intervals?|bands?|CIs?)\b",
+        r"\b\d+\s?%\s+(?:(?:confidence|credible|percentile|bootstrap|Student-t)\s+)*"
+        r"(?:intervals?|bands?|CIs?|bootstrap)\b",
         re.IGNORECASE,
     ),
     # Zero as a concept, not a count: "exactly 0", "set to 0", "shrinks towards 0".

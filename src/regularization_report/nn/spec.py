@@ -37,6 +37,7 @@ TRAIN_KEYS = (
     "evaluate_train",
     "track_grad_norms",
     "eval_batch_size",
+    "adam_eps",
 )
 ANALYSES = ("mc_dropout", "sparsity", "unit_percentiles", "batch_size_eval")
 RUN_FILES = ("history.csv", "steps.csv", "run.json", "model.pt")
