@@ -285,9 +285,9 @@ say "SLURM run done in $((SECONDS - slurm_start)) s"
 # plugin's job step runs it under srun with Snakemake's local executor, which logs
 # `localrule NAME:` for it into the SLURM job's log (kept by
 # --slurm-keep-successful-logs). Count those against the job count of a dry run
-# of the same targets, and count sbatch's job ids in the run's log (one SLURM job
+# of the same targets (Quarto hidden, as in the runs), and count sbatch's job ids in the run's log (one SLURM job
 # per job) and slurmd's launches against it too.
-plan="$(cd "$WORK/local" && snakemake -n --forceall "${TARGETS[@]}" --configfile config/test.yaml 2>&1)"
+plan="$(cd "$WORK/local" && PATH="$QUARTOLESS_PATH" snakemake -n --forceall "${TARGETS[@]}" --configfile config/test.yaml 2>&1)"
 planned="$(awk '$1 == "total" && !seen {print $2; seen = 1}' <<< "$plan")"
 targets_only="$(awk '$1 == "all" && !seen {print $2; seen = 1}' <<< "$plan")"
 [[ $planned =~ ^[0-9]+$ ]] || die "no job count in the dry run"
